@@ -1,0 +1,372 @@
+"""Runs one compiled graph: dependency-driven, concurrent, pausable and cancellable."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from flowdeck.engine.context import RunControl, VertexContext
+from flowdeck.engine.events import BUILD_START, END, END_VERTEX, ERROR, VERTICES_SORTED, EventSink
+from flowdeck.engine.results import RunResult, RunStatus, VertexResult, VertexState
+from flowdeck.engine.types import coerce, now_iso, to_jsonable
+from flowdeck.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from flowdeck.engine.core import Engine
+    from flowdeck.engine.graph import Edge, Graph, Vertex
+
+
+@dataclass(slots=True)
+class RunRequest:
+    """What a caller asks of one run (Langflow's run parameters)."""
+
+    input_value: str | None = None
+    input_type: str = "chat"  # chat | text | any: which input components get input_value
+    inputs: dict[str, dict[str, Any]] = field(default_factory=dict)  # component id -> fields
+    session_id: str | None = None
+    start_component_id: str | None = None
+    stop_component_id: str | None = None
+    run_timeout: float | None = None
+    vertex_timeout: float | None = None
+
+
+@dataclass(slots=True)
+class _Pass:
+    """Book-keeping for running one set of vertices once."""
+
+    members: set[str]
+    pending: dict[str, int]
+    inbox: dict[str, dict[str, list[Any]]]
+    group: asyncio.TaskGroup
+
+
+class Executor:
+    """One run of one graph. Create, `await run()`, read the RunResult."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        graph: Graph,
+        request: RunRequest,
+        sink: EventSink,
+        control: RunControl,
+        run_id: str,
+        flow_id: str | None = None,
+        depth: int = 0,
+    ) -> None:
+        self.engine = engine
+        self.graph = graph
+        self.request = request
+        self.sink = sink
+        self.control = control
+        self.run_id = run_id
+        self.flow_id = flow_id
+        self.depth = depth
+        self.session_id = request.session_id or run_id
+        self.results: dict[str, VertexResult] = {}
+        self._params = self._base_params()
+        self._owner = _innermost_loops(graph)
+        self._failure: VertexResult | None = None
+
+    # -- the run as a whole -------------------------------------------------------------
+
+    async def run(self) -> RunResult:
+        members = self._select_members()
+        chosen = set(members)
+        first = [m for m in members if not any(p in chosen for p in self._preds(m))]
+        self.sink.emit(VERTICES_SORTED, {"ids": first, "to_run": members})
+        started = time.perf_counter()
+        inner = asyncio.create_task(self._main(members))
+        if self.depth == 0:
+            # Sub-flows run inside their parent's task, so cancelling the parent reaches them.
+            self.control.bind(inner)
+        status, error = RunStatus.COMPLETED, None
+        try:
+            await inner
+        except asyncio.CancelledError:
+            outer = asyncio.current_task()
+            if self.control.cancel_reason is None or (outer and outer.cancelling()):
+                raise
+            status, error = RunStatus.CANCELLED, self.control.cancel_reason
+        except TimeoutError:
+            limit = self.request.run_timeout or self.engine.run_timeout
+            status, error = RunStatus.FAILED, f"Run exceeded its time limit of {limit:g}s"
+        duration = time.perf_counter() - started
+        error_vertex = None
+        if status is RunStatus.COMPLETED and self._failure is not None:
+            status, error_vertex = RunStatus.FAILED, self._failure.id
+            error = f"{self._failure.display_name} ({self._failure.id}): {self._failure.error}"
+        if status is RunStatus.COMPLETED:
+            self.sink.emit(END, {"build_duration": duration})
+        else:
+            self.sink.emit(
+                ERROR,
+                {"error": error, "status": status.value, "component_id": error_vertex,
+                 "build_duration": duration},
+            )
+        return RunResult(
+            self.run_id, self.session_id, status, self.results, duration, error, error_vertex
+        )
+
+    async def _main(self, members: list[str]) -> None:
+        timeout = self.request.run_timeout or self.engine.run_timeout
+        if timeout:
+            async with asyncio.timeout(timeout):
+                await self._run_set([m for m in members if m not in self._owner])
+        else:
+            await self._run_set([m for m in members if m not in self._owner])
+
+    def _select_members(self) -> list[str]:
+        g, req = self.graph, self.request
+        for key, name in ((req.start_component_id, "start_component_id"),
+                          (req.stop_component_id, "stop_component_id")):
+            if key is not None and key not in g.vertices:
+                raise InvalidInputError(f"no component {key!r} in this flow", field=name)
+        chosen: set[str] | None = None
+        if req.stop_component_id:
+            chosen = g.ancestors(req.stop_component_id) | {req.stop_component_id}
+        if req.start_component_id:
+            down = g.descendants(req.start_component_id) | {req.start_component_id}
+            needed = set(down)
+            for vid in down:
+                needed |= g.ancestors(vid)
+            chosen = needed if chosen is None else chosen & needed
+        if chosen is None:
+            return list(g.order)
+        return [vid for vid in g.order if vid in chosen]
+
+    def _base_params(self) -> dict[str, dict[str, Any]]:
+        req = self.request
+        params = {vid: v.params for vid, v in self.graph.vertices.items()}
+        overlays: dict[str, dict[str, Any]] = {}
+        if req.input_value is not None:
+            kinds = {"chat", "text"} if req.input_type == "any" else {req.input_type}
+            for vid, v in self.graph.vertices.items():
+                if v.component.input_kind in kinds:
+                    overlays[vid] = {"input_value": req.input_value}
+        for vid, values in req.inputs.items():
+            vertex = self.graph.find(vid)
+            if vertex is None:
+                raise InvalidInputError(f"inputs name no component {vid!r}", field="inputs")
+            overlays.setdefault(vertex.id, {}).update(values)
+        for vid, values in overlays.items():
+            params[vid] = {**params[vid], **values}
+        return params
+
+    def _preds(self, vid: str) -> list[str]:
+        return self.graph.vertices[vid].predecessors
+
+    # -- running a set of vertices --------------------------------------------------------
+
+    async def _run_set(self, order: list[str]) -> None:
+        members = set(order)
+        pending = dict.fromkeys(order, 0)
+        inbox: dict[str, dict[str, list[Any]]] = {}
+        for vid in order:
+            for e in self.graph.vertices[vid].in_edges:
+                if e.feedback:
+                    continue
+                rep = self._representative(e.source, members)
+                if rep is None:
+                    self._deliver_from_result(e, inbox)
+                elif rep != vid:
+                    pending[vid] += 1
+        async with asyncio.TaskGroup() as group:
+            run = _Pass(members, pending, inbox, group)
+            for vid in order:
+                if pending[vid] == 0:
+                    group.create_task(self._drive(vid, run))
+
+    def _representative(self, source: str, members: set[str]) -> str | None:
+        """The member that stands for `source` (its loop, if it sits in a loop body)."""
+        while source not in members:
+            owner = self._owner.get(source)
+            if owner is None:
+                return None
+            source = owner
+        return source
+
+    def _deliver_from_result(self, e: Edge, inbox: dict[str, dict[str, list[Any]]]) -> None:
+        res = self.results.get(e.source)
+        if res is not None and res.state is VertexState.COMPLETED and e.source_output in res.outputs:
+            inbox.setdefault(e.target, {}).setdefault(e.target_field, []).append(
+                res.outputs[e.source_output]
+            )
+
+    async def _drive(self, vid: str, run: _Pass) -> None:
+        """Run `vid`, then keep going with one newly ready successor; spawn the others."""
+        while True:
+            result = await self._execute(vid, run.inbox.pop(vid, {}))
+            ready = self._finish(result, run)
+            if not ready:
+                return
+            for other in ready[1:]:
+                run.group.create_task(self._drive(other, run))
+            vid = ready[0]
+
+    def _finish(self, result: VertexResult, run: _Pass) -> list[str]:
+        """Deliver a finished vertex's outputs; return the members that became ready."""
+        vertex = self.graph.vertices[result.id]
+        edges: list[Edge] = vertex.out_edges
+        if vertex.component.allows_loop:
+            edges = edges + self._loop_exit_edges(vertex.id, run.members)
+        ready: list[str] = []
+        inactivated: list[str] = []
+        for e in edges:
+            if e.feedback or e.target not in run.members:
+                continue
+            source = self.results.get(e.source)
+            if (source is not None and source.state is VertexState.COMPLETED
+                    and e.source_output in source.outputs):
+                run.inbox.setdefault(e.target, {}).setdefault(e.target_field, []).append(
+                    source.outputs[e.source_output]
+                )
+            elif result.state is VertexState.COMPLETED and e.target not in inactivated:
+                inactivated.append(e.target)
+            run.pending[e.target] -= 1
+            if run.pending[e.target] == 0:
+                ready.append(e.target)
+        if result.state is not VertexState.INACTIVE:
+            self._emit_end_vertex(vertex, result, ready, inactivated)
+        return ready
+
+    def _loop_exit_edges(self, loop_id: str, members: set[str]) -> list[Edge]:
+        body = self.graph.loop_bodies[loop_id]
+        return [
+            e for b in body for e in self.graph.vertices[b].out_edges
+            if e.target in members and e.target not in body and not e.feedback
+        ]
+
+    # -- one vertex -------------------------------------------------------------------------
+
+    async def _execute(self, vid: str, fields: dict[str, list[Any]]) -> VertexResult:
+        vertex = self.graph.vertices[vid]
+        component = vertex.component
+        for name in vertex.edge_fields:
+            if name not in fields:
+                result = VertexResult(vid, vertex.type_name, vertex.display_name,
+                                      VertexState.INACTIVE)
+                self.results[vid] = result
+                return result
+        if self.control.paused:
+            await self.control.checkpoint()
+        params = dict(self._params[vid])
+        for name, values in fields.items():
+            inp = component.input(name)
+            params[name] = values if inp is not None and inp.is_list else values[-1]
+        ctx = VertexContext(self, vid, vertex.display_name)
+        self.sink.emit(BUILD_START, {"id": vid})
+        started = time.time()
+        t0 = time.perf_counter()
+        outputs: Mapping[str, Any] = {}
+        error: str | None = None
+        try:
+            resolved = _resolve_inputs(vertex, params)
+            timeout = self.request.vertex_timeout or self.engine.vertex_timeout
+            if timeout:
+                async with asyncio.timeout(timeout):
+                    outputs = await component.build(ctx, resolved)
+            else:
+                outputs = await component.build(ctx, resolved)
+        except asyncio.CancelledError:
+            self.results[vid] = VertexResult(
+                vid, vertex.type_name, vertex.display_name, VertexState.CANCELLED,
+                messages=ctx.messages, logs=ctx.logs, error="cancelled", started_at=started,
+                duration=time.perf_counter() - t0,
+            )
+            raise
+        except TimeoutError:
+            error = f"timed out after {self.request.vertex_timeout or self.engine.vertex_timeout:g}s"
+        except Exception as exc:
+            error = str(exc) or type(exc).__name__
+        state = VertexState.COMPLETED if error is None else VertexState.FAILED
+        result = VertexResult(
+            vid, vertex.type_name, vertex.display_name, state, dict(outputs), ctx.messages,
+            ctx.logs, error, started, time.perf_counter() - t0,
+        )
+        self.results[vid] = result
+        if error is not None and self._failure is None:
+            self._failure = result
+        return result
+
+    def _emit_end_vertex(
+        self, vertex: Vertex, result: VertexResult, ready: list[str], inactivated: list[str]
+    ) -> None:
+        valid = result.state is VertexState.COMPLETED
+        data: dict[str, Any] = {
+            "results": {k: to_jsonable(v) for k, v in result.outputs.items()},
+            "outputs": result.output_payload(),
+            "logs": {name: result.logs for name in result.outputs} if result.logs else {},
+            "message": to_jsonable(result.messages[-1]) if result.messages else None,
+            "artifacts": {},
+            "timedelta": result.duration,
+            "duration": f"{result.duration * 1000:.0f} ms",
+            "used_frozen_result": False,
+        }
+        build_data: dict[str, Any] = {
+            "id": vertex.id,
+            "valid": valid,
+            "params": result.error if not valid else None,
+            "next_vertices_ids": ready,
+            "top_level_vertices": ready,
+            "inactivated_vertices": inactivated,
+            "run_id": self.run_id,
+            "timestamp": now_iso(),
+            "data": data,
+        }
+        self.sink.emit(END_VERTEX, {"build_data": build_data})
+
+    # -- hooks used by components through VertexContext ------------------------------------
+
+    async def iterate(self, loop_id: str, item: Any) -> list[Any]:
+        """Run a loop's body once for `item`; return the values fed back into the loop."""
+        loop = self.graph.vertices[loop_id]
+        self.results[loop_id] = VertexResult(
+            loop_id, loop.type_name, loop.display_name, VertexState.COMPLETED, {"item": item}
+        )
+        body = [b for b in self.graph.loop_bodies[loop_id] if self._owner.get(b) == loop_id]
+        await self._run_set(body)
+        fed: list[Any] = []
+        for e in loop.in_edges:
+            if e.feedback:
+                res = self.results.get(e.source)
+                if res and res.state is VertexState.COMPLETED and e.source_output in res.outputs:
+                    fed.append(res.outputs[e.source_output])
+        return fed
+
+    async def run_subflow(
+        self, ref: str, input_value: str | None, tweaks: Mapping[str, Any] | None
+    ) -> RunResult:
+        return await self.engine.run_subflow(self, ref, input_value, tweaks)
+
+
+def _resolve_inputs(vertex: Vertex, params: dict[str, Any]) -> dict[str, Any]:
+    """Fill defaults, check required fields, and convert each value to its declared type."""
+    out: dict[str, Any] = {}
+    for inp in vertex.component.inputs:
+        value = params.get(inp.name, inp.default)
+        if value is None or value == "":
+            if inp.required:
+                raise ValueError(f"required input {inp.name!r} has no value")
+            out[inp.name] = inp.default if value is None else value
+            continue
+        try:
+            if inp.is_list and isinstance(value, list):
+                out[inp.name] = [coerce(v, inp.type) for v in value]
+            else:
+                out[inp.name] = coerce(value, inp.type)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"input {inp.name!r}: {exc}") from exc
+    return out
+
+
+def _innermost_loops(graph: Graph) -> dict[str, str]:
+    """Each loop-body vertex mapped to the innermost loop that drives it."""
+    owner: dict[str, str] = {}
+    for loop, body in sorted(graph.loop_bodies.items(), key=lambda kv: -len(kv[1])):
+        for vid in body:
+            owner[vid] = loop
+    return owner
