@@ -148,6 +148,10 @@ class VertexContext:
         self._run.sink.emit(WAITING, {"id": self.vertex_id, "prompt": prompt, "kind": kind})
         return await self._run.control.wait_for_answer(self.vertex_id)
 
+    async def iterate(self, item: Any) -> list[Any]:
+        """For loop components: run the loop body once for `item`; the values fed back."""
+        return await self._run.iterate(self.vertex_id, item)
+
     async def run_subflow(
         self, ref: str, input_value: str | None, tweaks: Mapping[str, Any] | None = None
     ) -> RunResult:
