@@ -1,0 +1,46 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from flowdeck.api.responses import JSON
+
+from flowdeck import __version__
+from flowdeck.api import errors
+from flowdeck.api.routers import ROUTERS
+from flowdeck.services.container import Services
+from flowdeck.settings import Settings, load_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A FastAPI app serving the whole API over one set of services."""
+    settings = settings or load_settings()
+    logging.basicConfig(level=settings.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    services = Services.build(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await services.start()
+        try:
+            yield
+        finally:
+            await services.stop()
+
+    app = FastAPI(
+        title="flowdeck",
+        version=__version__,
+        description="A self-hosted flow server: build, run, watch and control flows.",
+        default_response_class=JSON,
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    errors.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_middleware(errors.RequestContext, max_body=settings.max_body_bytes)
+    return app

@@ -1,0 +1,1 @@
+"""Authentication: password hashes, JWTs, API keys, and the current-user dependency."""

@@ -1,0 +1,64 @@
+"""Password hashing (argon2), API key generation and hashing, JWT encoding."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from flowdeck.errors import AuthenticationError
+
+_hasher = PasswordHasher()
+ALGORITHM = "HS256"
+API_KEY_PREFIX = "sk-"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password: str, hashed: str) -> bool:
+    try:
+        return _hasher.verify(hashed, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def new_api_key() -> str:
+    return API_KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_api_key(key: str) -> str:
+    # Keys are long random strings, so a fast hash is safe and keeps lookups cheap.
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def preview_api_key(key: str) -> str:
+    return f"{key[:8]}...{key[-4:]}"
+
+
+def encode_token(key: str, subject: int, kind: str, minutes: int) -> str:
+    now = datetime.now(UTC)
+    payload = {"sub": str(subject), "type": kind, "iat": now, "exp": now + timedelta(minutes=minutes)}
+    return jwt.encode(payload, key, algorithm=ALGORITHM)
+
+
+def decode_token(key: str, token: str, kind: str) -> int:
+    """The user id in a valid token of the given kind; AuthenticationError otherwise."""
+    try:
+        payload: dict[str, Any] = jwt.decode(token, key, algorithms=[ALGORITHM])
+    except jwt.ExpiredSignatureError as exc:
+        raise AuthenticationError("token has expired") from exc
+    except jwt.PyJWTError as exc:
+        raise AuthenticationError("invalid token") from exc
+    if payload.get("type") != kind:
+        raise AuthenticationError(f"not a {kind} token")
+    try:
+        return int(payload["sub"])
+    except (KeyError, ValueError) as exc:
+        raise AuthenticationError("invalid token subject") from exc

@@ -1,0 +1,22 @@
+"""Every table, imported here so the metadata and Alembic see them all."""
+
+from flowdeck.db.models.files import FileRecord
+from flowdeck.db.models.flows import Flow, FlowTemplate, FlowVersion, Project
+from flowdeck.db.models.identity import ApiKey, Tenant, User
+from flowdeck.db.models.monitor import MessageRecord, Transaction, VertexBuild
+from flowdeck.db.models.runs import Run
+
+__all__ = [
+    "ApiKey",
+    "FileRecord",
+    "Flow",
+    "FlowTemplate",
+    "FlowVersion",
+    "MessageRecord",
+    "Project",
+    "Run",
+    "Tenant",
+    "Transaction",
+    "User",
+    "VertexBuild",
+]

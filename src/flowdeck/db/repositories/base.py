@@ -1,0 +1,107 @@
+"""One small repository pattern for every resource: scoped by tenant and owner."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from flowdeck.db.base import Base
+from flowdeck.errors import NotFoundError, PermissionDeniedError
+
+M = TypeVar("M", bound=Base)
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Who is asking: every query is limited to their tenant, and to what they own."""
+
+    tenant_id: int
+    user_id: int | None
+    is_superuser: bool = False
+
+
+class Repository(Generic[M]):
+    """Get, list, create, update and delete rows of one model within a scope."""
+
+    model: type[M]
+    # Rows of a tenant are shared by its users unless the model is per-owner.
+    per_owner: bool = True
+    label: str = "item"
+
+    def __init__(self, session: AsyncSession, scope: Scope) -> None:
+        self.session = session
+        self.scope = scope
+
+    def scoped(self, stmt: Select[Any]) -> Select[Any]:
+        cols = self.model.__table__.c
+        if "tenant_id" in cols:
+            stmt = stmt.where(cols.tenant_id == self.scope.tenant_id)
+        if self.per_owner and "user_id" in cols and not self.scope.is_superuser:
+            stmt = stmt.where(cols.user_id == self.scope.user_id)
+        if "deleted_at" in cols:
+            stmt = stmt.where(cols.deleted_at.is_(None))
+        return stmt
+
+    async def get(self, item_id: Any) -> M:
+        row = await self.find(item_id)
+        if row is None:
+            raise NotFoundError(f"{self.label} {item_id} not found", field=f"{self.label}_id")
+        return row
+
+    async def find(self, item_id: Any) -> M | None:
+        pk = self.model.__mapper__.primary_key[0]
+        result = await self.session.execute(self.scoped(select(self.model).where(pk == item_id)))
+        return result.scalar_one_or_none()
+
+    async def list(
+        self,
+        *conditions: Any,
+        offset: int = 0,
+        limit: int | None = None,
+        order_by: Sequence[Any] = (),
+    ) -> list[M]:
+        stmt = self.scoped(select(self.model)).where(*conditions)
+        if order_by:
+            stmt = stmt.order_by(*order_by)
+        if offset:
+            stmt = stmt.offset(offset)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def count(self, *conditions: Any) -> int:
+        stmt = self.scoped(select(func.count()).select_from(self.model)).where(*conditions)
+        return int((await self.session.execute(stmt)).scalar_one())
+
+    async def create(self, **values: Any) -> M:
+        cols = self.model.__table__.c
+        if "tenant_id" in cols:
+            values.setdefault("tenant_id", self.scope.tenant_id)
+        if "user_id" in cols:
+            values.setdefault("user_id", self.scope.user_id)
+        row = self.model(**values)
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def update(self, row: M, values: dict[str, Any]) -> M:
+        self.check_owner(row)
+        for key, value in values.items():
+            setattr(row, key, value)
+        await self.session.flush()
+        return row
+
+    async def delete(self, row: M) -> None:
+        self.check_owner(row)
+        await self.session.delete(row)
+        await self.session.flush()
+
+    def check_owner(self, row: M) -> None:
+        owner = getattr(row, "user_id", None)
+        if (self.per_owner and owner is not None and not self.scope.is_superuser
+                and owner != self.scope.user_id):
+            raise PermissionDeniedError(f"this {self.label} belongs to another user")

@@ -1,0 +1,139 @@
+"""The run service: creates runs, changes their state (in one place), and controls them."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any, Protocol
+
+from flowdeck.db.base import Base, utcnow
+from flowdeck.db.models import Run
+from flowdeck.engine import events as ev
+from flowdeck.errors import InvalidStateError, NotFoundError
+from flowdeck.runs.bus import EventBus
+from flowdeck.runs.states import ALLOWED, RunState
+from flowdeck.runs.store import RunStore
+
+
+class ControlChannel(Protocol):
+    """Carries cancel / pause / resume / answer to whichever worker holds a run."""
+
+    async def control(self, run_id: str, command: str, payload: Any = None) -> None: ...
+
+
+class RunService:
+    """Every run state change goes through `transition`, which stores it and emits `state`."""
+
+    def __init__(self, store: RunStore, bus: EventBus) -> None:
+        self.store = store
+        self.bus = bus
+        self.channel: ControlChannel | None = None
+
+    async def create(self, run: Run) -> Run:
+        run.state = RunState.QUEUED.value
+        await self.store.create(run)
+        self.bus.publish(run.id, ev.STATE, _state_payload(run))
+        return run
+
+    async def get(self, run_id: str) -> Run:
+        run = await self.store.get(run_id)
+        if run is None:
+            raise NotFoundError(f"run {run_id} not found", field="run_id")
+        return run
+
+    async def transition(
+        self,
+        run_id: str,
+        to: RunState,
+        *,
+        changes: dict[str, Any] | None = None,
+        expect: Collection[RunState] | None = None,
+        records: list[Base] | None = None,
+        final_event: tuple[str, dict[str, Any]] | None = None,
+    ) -> Run:
+        """Move a run to `to` if its current state allows it; store, then announce it."""
+        sources = [s for s in (expect or RunState) if to in ALLOWED[s]]
+        values = dict(changes or {})
+        values["state"] = to.value
+        if to is RunState.RUNNING and "started_at" not in values and RunState.QUEUED in sources:
+            values["started_at"] = utcnow()
+        if to.terminal:
+            values.setdefault("finished_at", utcnow())
+            values["lease_until"] = None
+            if to is RunState.COMPLETED:
+                values["progress"] = 1.0
+            run = await self.store.finish(run_id, values, records or [])
+        else:
+            run = await self.store.update(run_id, values, from_states=[s.value for s in sources])
+        if run is None:
+            current = await self.get(run_id)
+            raise InvalidStateError(
+                f"run {run_id} is {current.state}; it cannot become {to.value}", field="state"
+            )
+        self.bus.publish(run_id, ev.STATE, _state_payload(run))
+        if to.terminal:
+            event, data = final_event or _final_event(run)
+            self.bus.publish(run_id, event, data)
+        return run
+
+    # -- control ---------------------------------------------------------------------------
+
+    async def cancel(self, run_id: str, reason: str = "Cancelled by user") -> Run:
+        run = await self.get(run_id)
+        if RunState(run.state).terminal:
+            raise InvalidStateError(f"run {run_id} already ended ({run.state})", field="state")
+        if run.state == RunState.QUEUED:
+            try:
+                return await self.transition(
+                    run_id, RunState.CANCELLED, changes={"error": reason},
+                    expect=[RunState.QUEUED],
+                )
+            except InvalidStateError:
+                pass  # it started meanwhile: the worker cancels it
+        await self._send(run_id, "cancel", reason)
+        return await self.get(run_id)
+
+    async def pause(self, run_id: str) -> Run:
+        run = await self.transition(run_id, RunState.PAUSED, expect=[RunState.RUNNING])
+        await self._send(run_id, "pause")
+        return run
+
+    async def resume(self, run_id: str) -> Run:
+        run = await self.transition(run_id, RunState.RUNNING, expect=[RunState.PAUSED])
+        await self._send(run_id, "resume")
+        return run
+
+    async def answer(
+        self, run_id: str, value: Any, *, vertex_id: str | None = None, user_id: int | None = None
+    ) -> Run:
+        """Answer a step waiting for input or approval, and record who reviewed it."""
+        run = await self.get(run_id)
+        if run.state != RunState.WAITING:
+            raise InvalidStateError(f"run {run_id} is {run.state}, not waiting", field="state")
+        step = vertex_id or run.waiting_on
+        run = await self.transition(
+            run_id, RunState.RUNNING, expect=[RunState.WAITING],
+            changes={"reviewed_by": user_id, "reviewed_at": utcnow(), "waiting_on": None},
+        )
+        await self._send(run_id, "answer", {"vertex_id": step, "value": value})
+        return run
+
+    async def _send(self, run_id: str, command: str, payload: Any = None) -> None:
+        if self.channel is not None:
+            await self.channel.control(run_id, command, payload)
+
+
+def _state_payload(run: Run) -> dict[str, Any]:
+    return {
+        "run_id": run.id,
+        "state": run.state,
+        "progress": run.progress or 0.0,
+        "error": run.error,
+        "waiting_on": run.waiting_on,
+        "timestamp": utcnow().isoformat(),
+    }
+
+
+def _final_event(run: Run) -> tuple[str, dict[str, Any]]:
+    if run.state == RunState.COMPLETED:
+        return ev.END, {"build_duration": 0.0}
+    return ev.ERROR, {"error": run.error or run.state, "status": run.state}

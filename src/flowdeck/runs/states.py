@@ -1,0 +1,46 @@
+"""The run state machine: which state may follow which."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class RunState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    PAUSED = "paused"
+    WAITING = "waiting"  # a step awaits input or approval
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def terminal(self) -> bool:
+        return self in TERMINAL
+
+    @property
+    def active(self) -> bool:
+        return self in (RunState.RUNNING, RunState.PAUSED, RunState.WAITING)
+
+
+TERMINAL = frozenset({RunState.COMPLETED, RunState.FAILED, RunState.CANCELLED})
+UNFINISHED = frozenset(s for s in RunState if s not in TERMINAL)
+
+_S = RunState
+ALLOWED: dict[RunState, frozenset[RunState]] = {
+    # RUNNING -> QUEUED is a retry after the worker holding the run was lost.
+    _S.QUEUED: frozenset({_S.RUNNING, _S.CANCELLED, _S.FAILED}),
+    _S.RUNNING: frozenset(
+        {_S.PAUSED, _S.WAITING, _S.COMPLETED, _S.FAILED, _S.CANCELLED, _S.QUEUED}
+    ),
+    # A pause takes effect at the next step boundary; a run with none left just ends.
+    _S.PAUSED: frozenset({_S.RUNNING, _S.COMPLETED, _S.CANCELLED, _S.FAILED, _S.QUEUED}),
+    _S.WAITING: frozenset({_S.RUNNING, _S.COMPLETED, _S.CANCELLED, _S.FAILED, _S.QUEUED}),
+    _S.COMPLETED: frozenset(),
+    _S.FAILED: frozenset(),
+    _S.CANCELLED: frozenset(),
+}
+
+
+def can_move(current: RunState, target: RunState) -> bool:
+    return target in ALLOWED[current]

@@ -1,0 +1,1 @@
+"""Services: the decisions between the HTTP routes and the repositories."""

@@ -1,0 +1,78 @@
+"""Compiled graphs for runs, with a small cache so hot flows are compiled once."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+import orjson
+
+from flowdeck.db.database import Database
+from flowdeck.db.models import Flow, FlowVersion, Run
+from flowdeck.engine import Engine, FlowSpec, Graph, parse_flow
+from flowdeck.errors import NotFoundError
+
+
+class GraphCache:
+    """Compiled graphs keyed by what they were compiled from; tweaked graphs are not kept."""
+
+    def __init__(self, engine: Engine, size: int = 256) -> None:
+        self.engine = engine
+        self.size = size
+        self._graphs: OrderedDict[tuple[Any, ...], Graph] = OrderedDict()
+
+    def compile(self, key: tuple[Any, ...] | None, data: dict[str, Any],
+                tweaks: dict[str, Any] | None = None, name: str = "") -> Graph:
+        if tweaks or key is None:
+            return self._compile(data, tweaks, name)
+        graph = self._graphs.get(key)
+        if graph is None:
+            graph = self._compile(data, None, name)
+            self._graphs[key] = graph
+            if len(self._graphs) > self.size:
+                self._graphs.popitem(last=False)
+        else:
+            self._graphs.move_to_end(key)
+        return graph
+
+    def _compile(self, data: dict[str, Any], tweaks: dict[str, Any] | None, name: str) -> Graph:
+        spec: FlowSpec = parse_flow(data)
+        spec.name = spec.name or name
+        return self.engine.compile(spec, tweaks)
+
+    def for_flow(self, flow: Flow, tweaks: dict[str, Any] | None = None) -> Graph:
+        key = ("flow", flow.id, flow.updated_at.isoformat() if flow.updated_at else "")
+        return self.compile(key, flow.data or {"nodes": [], "edges": []}, tweaks, flow.name)
+
+    def for_version(self, version: FlowVersion, tweaks: dict[str, Any] | None = None) -> Graph:
+        return self.compile(("version", version.id), version.data or {"nodes": [], "edges": []},
+                            tweaks, version.name)
+
+
+class DbGraphSource:
+    """GraphSource for workers: the run's snapshot, else its flow version, else the flow."""
+
+    def __init__(self, db: Database, cache: GraphCache) -> None:
+        self.db = db
+        self.cache = cache
+
+    async def graph_for(self, run: Run) -> Graph:
+        tweaks = (run.request or {}).get("tweaks") or None
+        if run.graph is not None:
+            return self.cache.compile(None, run.graph, tweaks)
+        async with self.db.session() as session:
+            if run.flow_version_id is not None:
+                version = await session.get(FlowVersion, run.flow_version_id)
+                if version is None:
+                    raise NotFoundError(f"flow version {run.flow_version_id} no longer exists")
+                return self.cache.for_version(version, tweaks)
+            flow = await session.get(Flow, run.flow_id) if run.flow_id else None
+            if flow is None:
+                raise NotFoundError(f"flow {run.flow_id} no longer exists")
+            return self.cache.for_flow(flow, tweaks)
+
+
+def snapshot(data: dict[str, Any]) -> dict[str, Any]:
+    """A deep, JSON-clean copy of a graph to store with a run."""
+    result: dict[str, Any] = orjson.loads(orjson.dumps(data))
+    return result

@@ -1,0 +1,120 @@
+"""Settings from `FLOWDECK_*` environment variables and a `.env` file, checked at start."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from flowdeck.errors import FlowdeckError
+
+ENV_PREFIX = "FLOWDECK_"
+
+
+class SettingsError(FlowdeckError):
+    """A setting is unknown or invalid; the server refuses to start."""
+
+    code = "invalid_settings"
+
+
+class Settings(BaseSettings):
+    """Everything a deployment configures. Field `x` is read from `FLOWDECK_X`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", extra="forbid", validate_default=True
+    )
+
+    host: str = "127.0.0.1"
+    port: int = Field(7860, ge=1, le=65535)
+    workers: int = Field(1, ge=1, le=64, description="API processes (uvicorn workers)")
+    data_dir: Path = Path(".flowdeck")
+    database_url: str = ""
+    superuser: str = "admin"
+    superuser_password: str = ""
+    auto_login: bool = False
+    secret_key: str = ""
+    access_token_expire_minutes: int = Field(60, ge=1)
+    refresh_token_expire_minutes: int = Field(7 * 24 * 60, ge=1)
+    max_concurrent_runs: int = Field(64, ge=1, le=10_000)
+    run_timeout: float = Field(0, ge=0, description="seconds; 0 means no limit")
+    step_timeout: float = Field(0, ge=0, description="seconds; 0 means no limit")
+    on_restart: Literal["fail", "retry"] = "fail"
+    max_run_attempts: int = Field(3, ge=1, le=100)
+    broker_url: str = ""
+    redis_url: str = ""
+    redis_prefix: str = "flowdeck"
+    event_retention_seconds: int = Field(3600, ge=10)
+    lease_seconds: float = Field(15.0, gt=0)
+    monitor_retention: int = Field(10_000, ge=10, description="records kept per flow and kind")
+    run_retention: int = Field(100_000, ge=100, description="finished runs kept in total")
+    allow_custom_code: bool = False
+    max_body_bytes: int = Field(32 * 1024 * 1024, ge=1024)
+    executions_prefix: str = "/x"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    public_flows: bool = True
+
+    @field_validator("executions_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if value and (not value.startswith("/") or value.endswith("/")):
+            raise ValueError("must start with '/' and not end with '/' (or be empty)")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _db_url(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must be a sqlite or postgresql URL")
+        return value
+
+    @cached_property
+    def db_url(self) -> str:
+        """The async SQLAlchemy URL (aiosqlite or asyncpg driver)."""
+        url = self.database_url or f"sqlite:///{(self.data_dir / 'flowdeck.db').resolve()}"
+        if url.startswith("sqlite://") and "+aiosqlite" not in url:
+            url = url.replace("sqlite://", "sqlite+aiosqlite://", 1)
+        if url.startswith("postgresql://"):
+            url = url.replace("postgresql://", "postgresql+asyncpg://", 1)
+        return url
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.db_url.startswith("sqlite")
+
+    @property
+    def distributed(self) -> bool:
+        return bool(self.broker_url)
+
+    def signing_key(self) -> str:
+        """The JWT key: the setting, or one generated once and kept in the data dir."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and check settings; unknown `FLOWDECK_*` names and bad values raise SettingsError."""
+    known = {ENV_PREFIX + name.upper() for name in Settings.model_fields}
+    unknown = sorted(k for k in os.environ if k.startswith(ENV_PREFIX) and k not in known)
+    if unknown:
+        raise SettingsError(f"unknown setting(s): {', '.join(unknown)}")
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{ENV_PREFIX}{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise SettingsError(f"invalid setting(s): {problems}") from exc

@@ -1,0 +1,114 @@
+"""Shared fixtures: a real app on a fresh database (SQLite, or PostgreSQL when asked)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from flowdeck.api.app import create_app
+from flowdeck.settings import Settings
+
+PG_ADMIN_URL = os.environ.get("FLOWDECK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+ADMIN = ("admin", "admin-password")
+
+
+def _pg_database() -> Iterator[str]:
+    """A database of its own for this test run, dropped afterwards."""
+    import asyncio
+
+    import asyncpg
+
+    name = f"flowdeck_test_{uuid.uuid4().hex[:12]}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(PG_ADMIN_URL)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'flowdeck.db'}"
+    else:
+        yield from _pg_database()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        superuser=ADMIN[0],
+        superuser_password=ADMIN[1],
+        secret_key="test-secret-key-that-is-long-enough-for-hs256",
+        max_concurrent_runs=16,
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def anon(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client with no credentials."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
+
+
+async def login(client: httpx.AsyncClient, username: str, password: str) -> str:
+    resp = await client.post("/api/v1/login", data={"username": username, "password": password})
+    assert resp.status_code == 200, resp.text
+    token: str = resp.json()["access_token"]
+    return token
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client logged in as the superuser (bearer token)."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+        token = await login(c, *ADMIN)
+        c.headers["Authorization"] = f"Bearer {token}"
+        c.cookies.clear()
+        yield c
+
+
+@pytest.fixture
+async def make_user(client: httpx.AsyncClient, app: FastAPI):  # type: ignore[no-untyped-def]
+    """Create a user; returns a logged-in client for it."""
+    clients: list[httpx.AsyncClient] = []
+
+    async def _make(username: str, password: str = "pw-123456") -> httpx.AsyncClient:
+        resp = await client.post("/api/v1/users/", json={"username": username,
+                                                          "password": password})
+        assert resp.status_code == 201, resp.text
+        c = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+        token = await login(c, username, password)
+        c.headers["Authorization"] = f"Bearer {token}"
+        c.cookies.clear()
+        clients.append(c)
+        return c
+
+    yield _make
+    for c in clients:
+        await c.aclose()
