@@ -6,7 +6,7 @@ import copy
 from collections.abc import Collection
 from typing import Any, Protocol
 
-from flowdeck.db.base import Base, utcnow
+from flowdeck.db.base import Base, new_id, utcnow
 from flowdeck.db.models import Run
 from flowdeck.runs.states import UNFINISHED
 
@@ -39,6 +39,7 @@ class MemoryRunStore:
 
     async def create(self, run: Run) -> None:
         now = utcnow()
+        run.id = run.id or new_id()
         run.created_at = run.created_at or now
         run.updated_at = now
         self.runs[run.id] = run

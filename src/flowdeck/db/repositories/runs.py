@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
-from flowdeck.db.base import Base, utcnow
+from flowdeck.db.base import Base, new_id, utcnow
 from flowdeck.db.database import Database
 from flowdeck.db.models import Run
 from flowdeck.runs.states import UNFINISHED
@@ -23,6 +23,7 @@ class SqlRunStore:
 
     async def create(self, run: Run) -> None:
         now = utcnow()
+        run.id = run.id or new_id()
         values = {k: getattr(run, k) for k in _RUN_COLUMNS}
         values["created_at"] = values["created_at"] or now
         values["updated_at"] = now

@@ -1,0 +1,187 @@
+"""Build a flow and watch its events (Langflow's /build routes), public builds included."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi.responses import StreamingResponse
+
+from flowdeck.api.deps import CurrentUser, ServicesDep, SessionDep, scope_of
+from flowdeck.db.models import Run, User
+from flowdeck.db.repositories.base import Scope
+from flowdeck.db.repositories.flows import FlowRepository
+from flowdeck.engine.events import encode_event
+from flowdeck.errors import InvalidStateError, NotFoundError, PermissionDeniedError
+from flowdeck.services.container import Services
+from flowdeck.services.execution import events_since, start_run
+
+router = APIRouter(prefix="/api/v1", tags=["Chat"])
+
+Delivery = Literal["streaming", "polling", "direct"]
+NDJSON = "application/x-ndjson"
+POLL_WAIT = 1.0
+
+
+def build_request(inputs: dict[str, Any] | None, start: str | None, stop: str | None,
+                  session: str | None = None) -> dict[str, Any]:
+    inputs = inputs or {}
+    return {
+        "input_value": inputs.get("input_value"),
+        "input_type": inputs.get("type") or "any",
+        "session_id": inputs.get("session") or inputs.get("session_id") or session,
+        "start_component_id": start,
+        "stop_component_id": stop,
+        "output_type": "any",
+    }
+
+
+async def _build(
+    services: Services, session: SessionDep, scope: Scope, user: User | None, flow_id: str,
+    body: dict[str, Any] | None, start: str | None, stop: str | None, delivery: Delivery,
+    public: bool = False, client_id: str | None = None,
+) -> Any:
+    repo = FlowRepository(session, scope)
+    flow = await repo.get(flow_id)
+    if public and flow.access_type != "PUBLIC":
+        raise PermissionDeniedError(f"flow {flow_id} is not public")
+    body = body or {}
+    request = build_request(body.get("inputs"), start, stop, client_id)
+    data = body.get("data")
+    graph_data = data if isinstance(data, dict) and data.get("nodes") else None
+    meta = {"client_id": client_id} if client_id else {}
+    run = await start_run(services, flow=flow, user=user, trigger="build", request=request,
+                          graph_data=graph_data, meta=meta)
+    await session.commit()
+    if delivery == "direct":
+        return _stream(services, run, 0)
+    return {"job_id": run.id}
+
+
+def _stream(services: Services, run: Run, after: int) -> StreamingResponse:
+    async def body() -> AsyncIterator[bytes]:
+        async for _, name, data in events_since(services, run, after):
+            yield encode_event(name, data)
+
+    return StreamingResponse(body(), media_type=NDJSON)
+
+
+async def _events(services: Services, run: Run, delivery: Delivery, cursor: int | None) -> Any:
+    if delivery in ("streaming", "direct"):
+        return _stream(services, run, cursor or 0)
+    # Polling: what arrived since the caller's cursor (or since this job's last poll).
+    polled: dict[str, int] = services.extras.setdefault("poll_cursors", {})
+    after = cursor if cursor is not None else polled.get(run.id, 0)
+    events = await services.bus.read(run.id, after, wait=POLL_WAIT)
+    if not events and services.bus.is_finished(run.id) is None:
+        events = [item async for item in events_since(services, run, after)]
+    last = events[-1][0] if events else after
+    polled[run.id] = last
+    if events and events[-1][1] in ("end", "error"):
+        polled.pop(run.id, None)
+    content = b"".join(encode_event(name, data) for _, name, data in events)
+    return Response(content, media_type=NDJSON, headers={"X-Flowdeck-Cursor": str(last)})
+
+
+async def _job(services: Services, job_id: str, scope: Scope | None,
+               client_id: str | None = None) -> Run:
+    run = await services.runs.store.get(job_id) if _is_uuid(job_id) else None
+    if run is None:
+        raise NotFoundError(f"no build job {job_id}", field="job_id")
+    if scope is not None and (run.tenant_id != scope.tenant_id or (
+            not scope.is_superuser and run.user_id != scope.user_id)):
+        raise NotFoundError(f"no build job {job_id}", field="job_id")
+    if scope is None and (run.meta or {}).get("client_id") != client_id:
+        raise NotFoundError(f"no build job {job_id}", field="job_id")
+    return run
+
+
+async def _cancel(services: Services, run: Run) -> dict[str, Any]:
+    try:
+        await services.runs.cancel(run.id)
+    except InvalidStateError as exc:
+        return {"success": False, "message": exc.message}
+    return {"success": True, "message": "Flow build cancelled successfully"}
+
+
+@router.post("/build/{flow_id}/flow")
+async def build_flow(
+    flow_id: str, services: ServicesDep, session: SessionDep, user: CurrentUser,
+    body: Annotated[dict[str, Any] | None, Body()] = None,
+    start_component_id: str | None = None, stop_component_id: str | None = None,
+    log_builds: bool = True, flow_name: str | None = None,
+    event_delivery: Delivery = "polling",
+) -> Any:
+    return await _build(services, session, scope_of(user), user, flow_id, body,
+                        start_component_id, stop_component_id, event_delivery)
+
+
+@router.get("/build/{job_id}/events")
+async def get_build_events(
+    job_id: str, services: ServicesDep, user: CurrentUser,
+    event_delivery: Delivery = "streaming",
+    cursor: Annotated[int | None, Query(ge=0)] = None,
+) -> Any:
+    run = await _job(services, job_id, scope_of(user))
+    return await _events(services, run, event_delivery, cursor)
+
+
+@router.post("/build/{job_id}/cancel")
+async def cancel_build(job_id: str, services: ServicesDep, user: CurrentUser) -> dict[str, Any]:
+    return await _cancel(services, await _job(services, job_id, scope_of(user)))
+
+
+@router.post("/build_public_tmp/{flow_id}/flow")
+async def build_public_tmp(
+    flow_id: str, request: Request, services: ServicesDep, session: SessionDep,
+    body: Annotated[dict[str, Any] | None, Body()] = None,
+    start_component_id: str | None = None, stop_component_id: str | None = None,
+    log_builds: bool = True, flow_name: str | None = None,
+    event_delivery: Delivery = "polling",
+) -> Any:
+    client_id = request.cookies.get("client_id")
+    if not client_id:
+        raise PermissionDeniedError("a public build needs a client_id cookie")
+    flow = await _public_flow(session, flow_id)
+    owner_scope = Scope(flow.tenant_id, flow.user_id, True)
+    return await _build(services, session, owner_scope, None, flow_id, body,
+                        start_component_id, stop_component_id, event_delivery,
+                        public=True, client_id=client_id)
+
+
+@router.get("/build_public_tmp/{job_id}/events")
+async def get_public_build_events(
+    job_id: str, request: Request, services: ServicesDep,
+    event_delivery: Delivery = "streaming",
+    cursor: Annotated[int | None, Query(ge=0)] = None,
+) -> Any:
+    run = await _job(services, job_id, None, request.cookies.get("client_id"))
+    return await _events(services, run, event_delivery, cursor)
+
+
+@router.post("/build_public_tmp/{job_id}/cancel")
+async def cancel_public_build(job_id: str, request: Request,
+                              services: ServicesDep) -> dict[str, Any]:
+    run = await _job(services, job_id, None, request.cookies.get("client_id"))
+    return await _cancel(services, run)
+
+
+async def _public_flow(session: SessionDep, flow_id: str) -> Any:
+    from flowdeck.db.models import Flow
+
+    flow = await session.get(Flow, flow_id) if _is_uuid(flow_id) else None
+    if flow is None or flow.deleted_at is not None or flow.access_type != "PUBLIC":
+        raise NotFoundError(f"public flow {flow_id} not found", field="flow_id")
+    return flow
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+

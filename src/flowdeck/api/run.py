@@ -1,0 +1,126 @@
+"""Run a flow and get its result: simplified, advanced, and webhook runs (Langflow's paths)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Body, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from flowdeck.api.deps import CurrentUser, ServicesDep, SessionDep, scope_of
+from flowdeck.api.responses import JSON
+from flowdeck.db.models import Run, User
+from flowdeck.db.repositories.flows import FlowRepository
+from flowdeck.errors import InvalidInputError
+from flowdeck.runs.states import RunState
+from flowdeck.services.container import Services
+from flowdeck.services.execution import events_since, start_run, wait_for_end
+
+router = APIRouter(prefix="/api/v1", tags=["Base"])
+
+
+class SimplifiedRunRequest(BaseModel):
+    input_value: str | None = None
+    input_type: str = Field("chat", pattern="^(chat|text|any)$")
+    output_type: str = Field("chat", pattern="^(chat|text|any|debug)$")
+    output_component: str | None = None
+    tweaks: dict[str, Any] | None = None
+    session_id: str | None = None
+
+
+class AdvancedInput(BaseModel):
+    components: list[str] = []
+    input_value: str | None = None
+    type: str = Field("chat", pattern="^(chat|text|any)$")
+
+
+class AdvancedRunRequest(BaseModel):
+    inputs: list[AdvancedInput] = []
+    outputs: list[str] = []
+    tweaks: dict[str, Any] | None = None
+    stream: bool = False
+    session_id: str | None = None
+
+
+async def run_and_answer(services: Services, run: Run, stream: bool) -> Any:
+    """The RunResponse once the run ends, or its events as they happen."""
+    if stream:
+        return StreamingResponse(_sse(services, run), media_type="text/event-stream")
+    final = await wait_for_end(services, run.id)
+    if final.state != RunState.COMPLETED:
+        status = 499 if final.state == RunState.CANCELLED else 500
+        return JSON({"detail": final.error or final.state, "run_id": final.id,
+                     "state": final.state, "outputs": final.outputs}, status_code=status)
+    return JSON({**(final.outputs or {}), "run_id": final.id})
+
+
+async def _sse(services: Services, run: Run) -> AsyncIterator[bytes]:
+    # Langflow's stream: one JSON object per event, separated by blank lines.
+    async for _, name, data in events_since(services, run, 0):
+        if name == "end":
+            final = await services.runs.get(run.id)
+            data = {**data, "result": final.outputs}
+        yield orjson.dumps({"event": name, "data": data}, default=str) + b"\n\n"
+
+
+async def _flow(session: SessionDep, user: User, ref: str) -> Any:
+    return await FlowRepository(session, scope_of(user)).by_ref(ref)
+
+
+@router.post("/run/{flow_id_or_name}")
+async def simplified_run_flow(
+    flow_id_or_name: str, services: ServicesDep, session: SessionDep, user: CurrentUser,
+    body: Annotated[SimplifiedRunRequest | None, Body()] = None, stream: bool = False,
+) -> Any:
+    flow = await _flow(session, user, flow_id_or_name)
+    req = (body or SimplifiedRunRequest()).model_dump()
+    run = await start_run(services, flow=flow, user=user, trigger="api", request=req)
+    await session.commit()
+    return await run_and_answer(services, run, stream)
+
+
+@router.post("/run/advanced/{flow_id_or_name}")
+async def experimental_run_flow(
+    flow_id_or_name: str, body: AdvancedRunRequest, services: ServicesDep,
+    session: SessionDep, user: CurrentUser,
+) -> Any:
+    flow = await _flow(session, user, flow_id_or_name)
+    per_component: dict[str, dict[str, Any]] = {}
+    input_value, input_type = None, "chat"
+    for item in body.inputs:
+        if not item.components:
+            input_value, input_type = item.input_value, item.type
+        for cid in item.components:
+            per_component.setdefault(cid, {})["input_value"] = item.input_value
+    req = {"input_value": input_value, "input_type": input_type, "inputs": per_component,
+           "outputs": body.outputs or None, "output_type": "any", "tweaks": body.tweaks,
+           "session_id": body.session_id}
+    run = await start_run(services, flow=flow, user=user, trigger="api", request=req)
+    await session.commit()
+    return await run_and_answer(services, run, body.stream)
+
+
+@router.post("/webhook/{flow_id_or_name}", status_code=202)
+async def webhook_run_flow(
+    flow_id_or_name: str, request: Request, services: ServicesDep, session: SessionDep,
+    user: CurrentUser,
+) -> dict[str, Any]:
+    flow = await _flow(session, user, flow_id_or_name)
+    raw = await request.body()
+    try:
+        payload = raw.decode() if raw else ""
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError("the webhook body must be UTF-8 text or JSON",
+                                field="body") from exc
+    graph = services.graphs.for_flow(flow)
+    has_webhook = any(v.component.input_kind == "webhook" for v in graph.vertices.values())
+    req = {"input_value": payload, "input_type": "webhook" if has_webhook else "any",
+           "output_type": "any"}
+    run = await start_run(services, flow=flow, user=user, trigger="webhook", request=req,
+                          graph=graph)
+    await session.commit()
+    return {"message": "Task started in the background", "status": "in progress",
+            "run_id": run.id}

@@ -1,0 +1,95 @@
+"""Starting runs: from a stored flow (or a graph sent with the request), by any trigger."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from flowdeck.db.models import Flow, Run, User
+from flowdeck.engine import Graph
+from flowdeck.errors import InvalidStateError
+from flowdeck.runs.bus import Event
+from flowdeck.runs.states import RunState
+from flowdeck.services.container import Services
+from flowdeck.services.graphs import snapshot
+from flowdeck.workers.runner import RunJob
+
+# Deployment status of a flow (the control dialect): whether it accepts new runs.
+RUNNING, PAUSED, STOPPED = "running", "paused", "stopped"
+
+
+async def start_run(
+    services: Services,
+    *,
+    flow: Flow | None,
+    user: User | None,
+    trigger: str,
+    request: dict[str, Any],
+    graph_data: dict[str, Any] | None = None,
+    flow_version_id: int | None = None,
+    tags: list[Any] | None = None,
+    meta: dict[str, Any] | None = None,
+    graph: Graph | None = None,
+) -> Run:
+    """Validate, record (queued) and submit one run; returns once the record is stored."""
+    if flow is not None and flow.deployment_status == STOPPED:
+        raise InvalidStateError(f"flow {flow.id} is stopped and accepts no new runs",
+                                field="flow_id")
+    tweaks = request.get("tweaks") or None
+    if graph is None:
+        if graph_data is not None:
+            graph = services.graphs.compile(None, graph_data, tweaks)
+        elif flow is not None:
+            graph = services.graphs.for_flow(flow, tweaks)
+        else:
+            raise InvalidStateError("a run needs a flow or a graph", field="flow_id")
+    owner = flow.user_id if flow is not None and user is None else (user.id if user else None)
+    tenant = flow.tenant_id if flow is not None else (user.tenant_id if user else 0)
+    run = Run(
+        flow_id=flow.id if flow is not None else None,
+        flow_version_id=flow_version_id,
+        flow_type=flow.flow_type if flow is not None else "automation",
+        tenant_id=tenant,
+        user_id=owner,
+        trigger=trigger,
+        request=request,
+        graph=snapshot(graph_data) if graph_data is not None else None,
+        session_id=request.get("session_id"),
+        tags=tags or [],
+        meta=meta or {},
+        steps=[], logs=[], progress=0.0, attempts=0,
+    )
+    run = await services.runs.create(run)
+    # A paused flow takes triggers but holds their runs until it is resumed.
+    if flow is None or flow.deployment_status != PAUSED:
+        await services.submit(RunJob(run, graph))
+    return run
+
+
+async def wait_for_end(services: Services, run_id: str) -> Run:
+    """Block until a run reaches a terminal state; its final record."""
+    run = await services.runs.get(run_id)
+    if services.bus.is_finished(run_id) is not None or not RunState(run.state).terminal:
+        async for _ in services.bus.stream(run_id):
+            pass
+        run = await services.runs.get(run_id)
+    while not RunState(run.state).terminal:
+        # The bus may have dropped the run's events (retention); fall back to polling.
+        await asyncio.sleep(0.05)
+        run = await services.runs.get(run_id)
+    return run
+
+
+async def events_since(services: Services, run: Run, after: int) -> AsyncIterator[Event]:
+    """A run's events from a cursor, ending with a terminal event even if the bus forgot it."""
+    seen_terminal = False
+    if services.bus.is_finished(run.id) is not None or not RunState(run.state).terminal:
+        async for item in services.bus.stream(run.id, after):
+            seen_terminal = item[1] in ("end", "error")
+            yield item
+    if not seen_terminal:
+        final = await services.runs.get(run.id)
+        if RunState(final.state).terminal:
+            name = "end" if final.state == RunState.COMPLETED else "error"
+            yield (after + 1, name, {"error": final.error, "status": final.state})
