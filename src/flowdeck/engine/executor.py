@@ -255,7 +255,7 @@ class Executor:
             await self.control.checkpoint()
         params = dict(self._params[vid])
         for name, values in fields.items():
-            inp = component.input(name)
+            inp = vertex.input(name)
             params[name] = values if inp is not None and inp.is_list else values[-1]
         ctx = VertexContext(self, vid, vertex.display_name)
         self.sink.emit(BUILD_START, {"id": vid})
@@ -346,7 +346,7 @@ class Executor:
 def _resolve_inputs(vertex: Vertex, params: dict[str, Any]) -> dict[str, Any]:
     """Fill defaults, check required fields, and convert each value to its declared type."""
     out: dict[str, Any] = {}
-    for inp in vertex.component.inputs:
+    for inp in vertex.inputs.values():
         value = params.get(inp.name, inp.default)
         if value is None or value == "":
             if inp.required:

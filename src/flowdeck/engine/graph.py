@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from flowdeck.engine.components.base import Component
+from flowdeck.engine.components.base import Component, Input
 from flowdeck.engine.components.registry import ComponentRegistry
 from flowdeck.engine.flowfile import FlowSpec, NodeSpec
 from flowdeck.engine.types import compatible
@@ -37,6 +38,15 @@ class Vertex:
     out_edges: list[Edge] = field(default_factory=list)
     # Input fields fed by at least one (non-feedback) edge.
     edge_fields: frozenset[str] = frozenset()
+    # This node's inputs: the component's declared ones plus any it derives from its params.
+    inputs: dict[str, Input] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.inputs:
+            self.inputs = self.component.inputs_for(self.params)
+
+    def input(self, name: str) -> Input | None:
+        return self.inputs.get(name)
 
     @property
     def successors(self) -> list[str]:
@@ -58,6 +68,8 @@ class Graph:
     # loop vertex id -> the vertices of its body, in dependency order
     loop_bodies: dict[str, list[str]]
     name: str = ""
+    # The file the flow was read from, if any (sub-flow paths resolve against it).
+    source: Path | None = None
 
     def ancestors(self, vertex_id: str) -> set[str]:
         seen: set[str] = set()
@@ -111,8 +123,10 @@ def compile_graph(
         raise FlowValidationError(issues)
     for v in vertices.values():
         v.edge_fields = frozenset(e.target_field for e in v.in_edges if not e.feedback)
-    bodies = {v.id: _loop_body(v, vertices, order) for v in vertices.values() if v.component.allows_loop}
-    return Graph(vertices, edges, order, layers, bodies, spec.name)
+    bodies = {
+        v.id: _loop_body(v, vertices, order) for v in vertices.values() if v.component.allows_loop
+    }
+    return Graph(vertices, edges, order, layers, bodies, spec.name, spec.source)
 
 
 def _bind_node(
@@ -128,14 +142,15 @@ def _bind_node(
     if component is None:
         issues.append(GraphIssue(node.id, None, f"unknown component type {node.type!r}"))
         return None
+    inputs = component.inputs_for(node.params)
     params: dict[str, Any] = {}
     for key, value in node.params.items():
-        if component.input(key) is not None:
+        if key in inputs:
             params[key] = value
         elif node.strict:
             issues.append(GraphIssue(node.id, key, f"unknown field for {component.type_name}"))
     display = node.display_name or component.display_name
-    return Vertex(node.id, component.type_name, component, display, params)
+    return Vertex(node.id, component.type_name, component, display, params, inputs=inputs)
 
 
 def _apply_tweaks(
@@ -150,8 +165,10 @@ def _apply_tweaks(
         if not isinstance(values, Mapping):
             issues.append(GraphIssue(vertex.id, None, "a tweak must be an object of field values"))
             continue
+        # A tweak may change the fields a node derives its inputs from (a prompt's template).
+        vertex.inputs = vertex.component.inputs_for({**vertex.params, **values})
         for fld, value in values.items():
-            if vertex.component.input(fld) is None:
+            if vertex.input(fld) is None:
                 issues.append(GraphIssue(vertex.id, fld, "tweak names an unknown field"))
             else:
                 vertex.params[fld] = value
@@ -170,7 +187,7 @@ def _bind_edges(
         if src is None or dst is None:
             continue
         out = src.component.output(es.source_output)
-        inp = dst.component.input(es.target_field)
+        inp = dst.input(es.target_field)
         if out is None:
             issues.append(GraphIssue(src.id, es.source_output, "edge starts at an unknown output"))
         if inp is None:
@@ -197,7 +214,7 @@ def _bind_edges(
 def _check_required(vertices: Mapping[str, Vertex], issues: list[GraphIssue]) -> None:
     for v in vertices.values():
         fed = {e.target_field for e in v.in_edges}
-        for inp in v.component.inputs:
+        for inp in v.inputs.values():
             if not inp.required or inp.name in fed:
                 continue
             value = v.params.get(inp.name, inp.default)

@@ -104,6 +104,19 @@ class Component(ABC):
         return cls._outputs_by_name.get(name)
 
     @classmethod
+    def dynamic_inputs(cls, params: Mapping[str, Any]) -> tuple[Input, ...]:
+        """Inputs one node adds from its own field values (a prompt's `{variables}`)."""
+        return ()
+
+    @classmethod
+    def inputs_for(cls, params: Mapping[str, Any]) -> dict[str, Input]:
+        """One node's inputs by name: the declared ones, then dynamic ones that shadow none."""
+        merged = dict(cls._inputs_by_name)
+        for inp in cls.dynamic_inputs(params):
+            merged.setdefault(inp.name, inp)
+        return merged
+
+    @classmethod
     def describe(cls) -> dict[str, Any]:
         return {
             "type": cls.type_name,
