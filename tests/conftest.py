@@ -99,8 +99,9 @@ async def make_user(client: httpx.AsyncClient, app: FastAPI):  # type: ignore[no
     clients: list[httpx.AsyncClient] = []
 
     async def _make(username: str, password: str = "pw-123456") -> httpx.AsyncClient:
-        resp = await client.post("/api/v1/users/", json={"username": username,
-                                                          "password": password})
+        resp = await client.post(
+            "/api/v1/users/", json={"username": username, "password": password}
+        )
         assert resp.status_code == 201, resp.text
         c = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
         token = await login(c, username, password)

@@ -16,19 +16,33 @@ router = APIRouter(prefix="/api/v1/api_key", tags=["APIKey"])
 
 @router.get("/", response_model=ApiKeysPage)
 async def get_api_keys_route(user: CurrentUser, session: SessionDep) -> ApiKeysPage:
-    rows = list((await session.execute(
-        select(ApiKey).where(ApiKey.user_id == user.id).order_by(ApiKey.created_at)
-    )).scalars())
-    return ApiKeysPage(total_count=len(rows), user_id=user.id,
-                       api_keys=[ApiKeyRead.model_validate(r) for r in rows])
+    rows = list(
+        (
+            await session.execute(
+                select(ApiKey).where(ApiKey.user_id == user.id).order_by(ApiKey.created_at)
+            )
+        ).scalars()
+    )
+    return ApiKeysPage(
+        total_count=len(rows),
+        user_id=user.id,
+        api_keys=[ApiKeyRead.model_validate(r) for r in rows],
+    )
 
 
 @router.post("/", response_model=ApiKeyCreated)
-async def create_api_key_route(body: ApiKeyCreate, user: CurrentUser,
-                               session: SessionDep) -> ApiKeyCreated:
+async def create_api_key_route(
+    body: ApiKeyCreate, user: CurrentUser, session: SessionDep
+) -> ApiKeyCreated:
     key = new_api_key()
-    row = ApiKey(user_id=user.id, name=body.name, key_hash=hash_api_key(key),
-                 key_preview=preview_api_key(key), total_uses=0, is_active=True)
+    row = ApiKey(
+        user_id=user.id,
+        name=body.name,
+        key_hash=hash_api_key(key),
+        key_preview=preview_api_key(key),
+        total_uses=0,
+        is_active=True,
+    )
     session.add(row)
     await session.flush()
     read = ApiKeyRead.model_validate(row)
@@ -36,8 +50,9 @@ async def create_api_key_route(body: ApiKeyCreate, user: CurrentUser,
 
 
 @router.delete("/{api_key_id}")
-async def delete_api_key_route(api_key_id: str, user: CurrentUser,
-                               session: SessionDep) -> dict[str, str]:
+async def delete_api_key_route(
+    api_key_id: str, user: CurrentUser, session: SessionDep
+) -> dict[str, str]:
     row = await session.get(ApiKey, api_key_id)
     if row is None or row.user_id != user.id:
         raise NotFoundError(f"API key {api_key_id} not found", field="api_key_id")

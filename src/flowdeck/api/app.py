@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from flowdeck.api.responses import JSON
 
 from flowdeck import __version__
 from flowdeck.api import errors
+from flowdeck.api.responses import JSON
 from flowdeck.api.routers import ROUTERS
 from flowdeck.services.container import Services
 from flowdeck.settings import Settings, load_settings
@@ -19,8 +19,9 @@ from flowdeck.settings import Settings, load_settings
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A FastAPI app serving the whole API over one set of services."""
     settings = settings or load_settings()
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     services = Services.build(settings)
 
     @asynccontextmanager

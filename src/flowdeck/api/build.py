@@ -25,8 +25,9 @@ NDJSON = "application/x-ndjson"
 POLL_WAIT = 1.0
 
 
-def build_request(inputs: dict[str, Any] | None, start: str | None, stop: str | None,
-                  session: str | None = None) -> dict[str, Any]:
+def build_request(
+    inputs: dict[str, Any] | None, start: str | None, stop: str | None, session: str | None = None
+) -> dict[str, Any]:
     inputs = inputs or {}
     return {
         "input_value": inputs.get("input_value"),
@@ -39,9 +40,17 @@ def build_request(inputs: dict[str, Any] | None, start: str | None, stop: str | 
 
 
 async def _build(
-    services: Services, session: SessionDep, scope: Scope, user: User | None, flow_id: str,
-    body: dict[str, Any] | None, start: str | None, stop: str | None, delivery: Delivery,
-    public: bool = False, client_id: str | None = None,
+    services: Services,
+    session: SessionDep,
+    scope: Scope,
+    user: User | None,
+    flow_id: str,
+    body: dict[str, Any] | None,
+    start: str | None,
+    stop: str | None,
+    delivery: Delivery,
+    public: bool = False,
+    client_id: str | None = None,
 ) -> Any:
     repo = FlowRepository(session, scope)
     flow = await repo.get(flow_id)
@@ -52,8 +61,15 @@ async def _build(
     data = body.get("data")
     graph_data = data if isinstance(data, dict) and data.get("nodes") else None
     meta = {"client_id": client_id} if client_id else {}
-    run = await start_run(services, flow=flow, user=user, trigger="build", request=request,
-                          graph_data=graph_data, meta=meta)
+    run = await start_run(
+        services,
+        flow=flow,
+        user=user,
+        trigger="build",
+        request=request,
+        graph_data=graph_data,
+        meta=meta,
+    )
     await session.commit()
     if delivery == "direct":
         return _stream(services, run, 0)
@@ -85,13 +101,16 @@ async def _events(services: Services, run: Run, delivery: Delivery, cursor: int 
     return Response(content, media_type=NDJSON, headers={"X-Flowdeck-Cursor": str(last)})
 
 
-async def _job(services: Services, job_id: str, scope: Scope | None,
-               client_id: str | None = None) -> Run:
+async def _job(
+    services: Services, job_id: str, scope: Scope | None, client_id: str | None = None
+) -> Run:
     run = await services.runs.store.get(job_id) if _is_uuid(job_id) else None
     if run is None:
         raise NotFoundError(f"no build job {job_id}", field="job_id")
-    if scope is not None and (run.tenant_id != scope.tenant_id or (
-            not scope.is_superuser and run.user_id != scope.user_id)):
+    if scope is not None and (
+        run.tenant_id != scope.tenant_id
+        or (not scope.is_superuser and run.user_id != scope.user_id)
+    ):
         raise NotFoundError(f"no build job {job_id}", field="job_id")
     if scope is None and (run.meta or {}).get("client_id") != client_id:
         raise NotFoundError(f"no build job {job_id}", field="job_id")
@@ -108,19 +127,35 @@ async def _cancel(services: Services, run: Run) -> dict[str, Any]:
 
 @router.post("/build/{flow_id}/flow")
 async def build_flow(
-    flow_id: str, services: ServicesDep, session: SessionDep, user: CurrentUser,
+    flow_id: str,
+    services: ServicesDep,
+    session: SessionDep,
+    user: CurrentUser,
     body: Annotated[dict[str, Any] | None, Body()] = None,
-    start_component_id: str | None = None, stop_component_id: str | None = None,
-    log_builds: bool = True, flow_name: str | None = None,
+    start_component_id: str | None = None,
+    stop_component_id: str | None = None,
+    log_builds: bool = True,
+    flow_name: str | None = None,
     event_delivery: Delivery = "polling",
 ) -> Any:
-    return await _build(services, session, scope_of(user), user, flow_id, body,
-                        start_component_id, stop_component_id, event_delivery)
+    return await _build(
+        services,
+        session,
+        scope_of(user),
+        user,
+        flow_id,
+        body,
+        start_component_id,
+        stop_component_id,
+        event_delivery,
+    )
 
 
 @router.get("/build/{job_id}/events")
 async def get_build_events(
-    job_id: str, services: ServicesDep, user: CurrentUser,
+    job_id: str,
+    services: ServicesDep,
+    user: CurrentUser,
     event_delivery: Delivery = "streaming",
     cursor: Annotated[int | None, Query(ge=0)] = None,
 ) -> Any:
@@ -135,10 +170,15 @@ async def cancel_build(job_id: str, services: ServicesDep, user: CurrentUser) ->
 
 @router.post("/build_public_tmp/{flow_id}/flow")
 async def build_public_tmp(
-    flow_id: str, request: Request, services: ServicesDep, session: SessionDep,
+    flow_id: str,
+    request: Request,
+    services: ServicesDep,
+    session: SessionDep,
     body: Annotated[dict[str, Any] | None, Body()] = None,
-    start_component_id: str | None = None, stop_component_id: str | None = None,
-    log_builds: bool = True, flow_name: str | None = None,
+    start_component_id: str | None = None,
+    stop_component_id: str | None = None,
+    log_builds: bool = True,
+    flow_name: str | None = None,
     event_delivery: Delivery = "polling",
 ) -> Any:
     client_id = request.cookies.get("client_id")
@@ -146,14 +186,26 @@ async def build_public_tmp(
         raise PermissionDeniedError("a public build needs a client_id cookie")
     flow = await _public_flow(session, flow_id)
     owner_scope = Scope(flow.tenant_id, flow.user_id, True)
-    return await _build(services, session, owner_scope, None, flow_id, body,
-                        start_component_id, stop_component_id, event_delivery,
-                        public=True, client_id=client_id)
+    return await _build(
+        services,
+        session,
+        owner_scope,
+        None,
+        flow_id,
+        body,
+        start_component_id,
+        stop_component_id,
+        event_delivery,
+        public=True,
+        client_id=client_id,
+    )
 
 
 @router.get("/build_public_tmp/{job_id}/events")
 async def get_public_build_events(
-    job_id: str, request: Request, services: ServicesDep,
+    job_id: str,
+    request: Request,
+    services: ServicesDep,
     event_delivery: Delivery = "streaming",
     cursor: Annotated[int | None, Query(ge=0)] = None,
 ) -> Any:
@@ -162,8 +214,9 @@ async def get_public_build_events(
 
 
 @router.post("/build_public_tmp/{job_id}/cancel")
-async def cancel_public_build(job_id: str, request: Request,
-                              services: ServicesDep) -> dict[str, Any]:
+async def cancel_public_build(
+    job_id: str, request: Request, services: ServicesDep
+) -> dict[str, Any]:
     run = await _job(services, job_id, None, request.cookies.get("client_id"))
     return await _cancel(services, run)
 
@@ -183,5 +236,3 @@ def _is_uuid(value: str) -> bool:
     except ValueError:
         return False
     return True
-
-

@@ -41,9 +41,7 @@ async def _user_by_id(session: AsyncSession, user_id: int) -> User | None:
     return user if user is not None and user.is_active else None
 
 
-async def authenticate(
-    request: Request, services: Services, session: AsyncSession
-) -> User | None:
+async def authenticate(request: Request, services: Services, session: AsyncSession) -> User | None:
     """The caller from a bearer token, the access cookie, or an API key; None if none given."""
     auth = request.headers.get("authorization", "")
     token = auth[7:].strip() if auth[:7].lower() == "bearer " else None
@@ -55,13 +53,16 @@ async def authenticate(
         return user
     key = request.headers.get("x-api-key") or request.query_params.get("x-api-key")
     if key:
-        row = (await session.execute(
-            select(ApiKey).where(ApiKey.key_hash == hash_api_key(key), ApiKey.is_active)
-        )).scalar_one_or_none()
+        row = (
+            await session.execute(
+                select(ApiKey).where(ApiKey.key_hash == hash_api_key(key), ApiKey.is_active)
+            )
+        ).scalar_one_or_none()
         if row is None:
             raise AuthenticationError("invalid API key")
         await session.execute(
-            update(ApiKey).where(ApiKey.id == row.id)
+            update(ApiKey)
+            .where(ApiKey.id == row.id)
             .values(total_uses=ApiKey.total_uses + 1, last_used_at=datetime.now(UTC))
         )
         user = await _user_by_id(session, row.user_id)
@@ -69,9 +70,9 @@ async def authenticate(
             raise AuthenticationError("the API key's user is inactive")
         return user
     if services.settings.auto_login:
-        return (await session.execute(
-            select(User).where(User.username == services.settings.superuser)
-        )).scalar_one_or_none()
+        return (
+            await session.execute(select(User).where(User.username == services.settings.superuser))
+        ).scalar_one_or_none()
     return None
 
 

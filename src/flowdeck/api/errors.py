@@ -8,11 +8,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from flowdeck.api.responses import JSON
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flowdeck import errors as e
+from flowdeck.api.responses import JSON
 
 log = logging.getLogger("flowdeck.api")
 
@@ -59,8 +59,11 @@ def install(app: FastAPI) -> None:
         ]
         fields = ", ".join(".".join(str(p) for p in err["loc"][1:]) or "body" for err in errors)
         return JSON(
-            {"detail": errors, "message": f"invalid request: {fields}",
-             "request_id": request_id(request)},
+            {
+                "detail": errors,
+                "message": f"invalid request: {fields}",
+                "request_id": request_id(request),
+            },
             status_code=422,
         )
 
@@ -68,14 +71,16 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSON:
         return JSON(
             {"detail": exc.detail, "request_id": request_id(request)},
-            status_code=exc.status_code, headers=getattr(exc, "headers", None),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
         )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSON:
         rid = request_id(request)
-        log.exception("unexpected error (request %s) on %s %s", rid, request.method,
-                      request.url.path)
+        log.exception(
+            "unexpected error (request %s) on %s %s", rid, request.method, request.url.path
+        )
         return JSON(
             {"detail": "Internal server error", "code": "internal_error", "request_id": rid},
             status_code=500,
@@ -130,7 +135,11 @@ async def _too_large(send: Send, rid: str, limit: int) -> None:
     import orjson
 
     body = orjson.dumps({"detail": f"request body exceeds {limit} bytes", "request_id": rid})
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"x-request-id", rid.encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"x-request-id", rid.encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

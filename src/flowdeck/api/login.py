@@ -22,12 +22,21 @@ router = APIRouter(prefix="/api/v1", tags=["Login"])
 def issue_tokens(services: Services, user: User, response: Response) -> Token:
     s = services.settings
     access = encode_token(services.signing_key, user.id, "access", s.access_token_expire_minutes)
-    refresh = encode_token(services.signing_key, user.id, "refresh",
-                           s.refresh_token_expire_minutes)
-    response.set_cookie(ACCESS_COOKIE, access, httponly=False, samesite="lax",
-                        max_age=s.access_token_expire_minutes * 60)
-    response.set_cookie(REFRESH_COOKIE, refresh, httponly=True, samesite="lax",
-                        max_age=s.refresh_token_expire_minutes * 60)
+    refresh = encode_token(services.signing_key, user.id, "refresh", s.refresh_token_expire_minutes)
+    response.set_cookie(
+        ACCESS_COOKIE,
+        access,
+        httponly=False,
+        samesite="lax",
+        max_age=s.access_token_expire_minutes * 60,
+    )
+    response.set_cookie(
+        REFRESH_COOKIE,
+        refresh,
+        httponly=True,
+        samesite="lax",
+        max_age=s.refresh_token_expire_minutes * 60,
+    )
     return Token(access_token=access, refresh_token=refresh)
 
 
@@ -38,8 +47,9 @@ async def login(
     services: ServicesDep,
     session: SessionDep,
 ) -> Token:
-    user = (await session.execute(
-        select(User).where(User.username == form.username))).scalar_one_or_none()
+    user = (
+        await session.execute(select(User).where(User.username == form.username))
+    ).scalar_one_or_none()
     if user is None or not verify_password(form.password, user.password_hash):
         raise AuthenticationError("incorrect username or password")
     if not user.is_active:
@@ -52,8 +62,9 @@ async def login(
 async def auto_login(response: Response, services: ServicesDep, session: SessionDep) -> Token:
     if not services.settings.auto_login:
         raise AuthenticationError("auto-login is disabled; set FLOWDECK_AUTO_LOGIN=true")
-    user = (await session.execute(
-        select(User).where(User.username == services.settings.superuser))).scalar_one_or_none()
+    user = (
+        await session.execute(select(User).where(User.username == services.settings.superuser))
+    ).scalar_one_or_none()
     if user is None:
         raise AuthenticationError("the auto-login user does not exist")
     return issue_tokens(services, user, response)

@@ -52,8 +52,15 @@ async def run_and_answer(services: Services, run: Run, stream: bool) -> Any:
     final = await wait_for_end(services, run.id)
     if final.state != RunState.COMPLETED:
         status = 499 if final.state == RunState.CANCELLED else 500
-        return JSON({"detail": final.error or final.state, "run_id": final.id,
-                     "state": final.state, "outputs": final.outputs}, status_code=status)
+        return JSON(
+            {
+                "detail": final.error or final.state,
+                "run_id": final.id,
+                "state": final.state,
+                "outputs": final.outputs,
+            },
+            status_code=status,
+        )
     return JSON({**(final.outputs or {}), "run_id": final.id})
 
 
@@ -72,8 +79,12 @@ async def _flow(session: SessionDep, user: User, ref: str) -> Any:
 
 @router.post("/run/{flow_id_or_name}")
 async def simplified_run_flow(
-    flow_id_or_name: str, services: ServicesDep, session: SessionDep, user: CurrentUser,
-    body: Annotated[SimplifiedRunRequest | None, Body()] = None, stream: bool = False,
+    flow_id_or_name: str,
+    services: ServicesDep,
+    session: SessionDep,
+    user: CurrentUser,
+    body: Annotated[SimplifiedRunRequest | None, Body()] = None,
+    stream: bool = False,
 ) -> Any:
     flow = await _flow(session, user, flow_id_or_name)
     req = (body or SimplifiedRunRequest()).model_dump()
@@ -84,8 +95,11 @@ async def simplified_run_flow(
 
 @router.post("/run/advanced/{flow_id_or_name}")
 async def experimental_run_flow(
-    flow_id_or_name: str, body: AdvancedRunRequest, services: ServicesDep,
-    session: SessionDep, user: CurrentUser,
+    flow_id_or_name: str,
+    body: AdvancedRunRequest,
+    services: ServicesDep,
+    session: SessionDep,
+    user: CurrentUser,
 ) -> Any:
     flow = await _flow(session, user, flow_id_or_name)
     per_component: dict[str, dict[str, Any]] = {}
@@ -95,9 +109,15 @@ async def experimental_run_flow(
             input_value, input_type = item.input_value, item.type
         for cid in item.components:
             per_component.setdefault(cid, {})["input_value"] = item.input_value
-    req = {"input_value": input_value, "input_type": input_type, "inputs": per_component,
-           "outputs": body.outputs or None, "output_type": "any", "tweaks": body.tweaks,
-           "session_id": body.session_id}
+    req = {
+        "input_value": input_value,
+        "input_type": input_type,
+        "inputs": per_component,
+        "outputs": body.outputs or None,
+        "output_type": "any",
+        "tweaks": body.tweaks,
+        "session_id": body.session_id,
+    }
     run = await start_run(services, flow=flow, user=user, trigger="api", request=req)
     await session.commit()
     return await run_and_answer(services, run, body.stream)
@@ -105,7 +125,10 @@ async def experimental_run_flow(
 
 @router.post("/webhook/{flow_id_or_name}", status_code=202)
 async def webhook_run_flow(
-    flow_id_or_name: str, request: Request, services: ServicesDep, session: SessionDep,
+    flow_id_or_name: str,
+    request: Request,
+    services: ServicesDep,
+    session: SessionDep,
     user: CurrentUser,
 ) -> dict[str, Any]:
     flow = await _flow(session, user, flow_id_or_name)
@@ -113,14 +136,18 @@ async def webhook_run_flow(
     try:
         payload = raw.decode() if raw else ""
     except UnicodeDecodeError as exc:
-        raise InvalidInputError("the webhook body must be UTF-8 text or JSON",
-                                field="body") from exc
+        raise InvalidInputError(
+            "the webhook body must be UTF-8 text or JSON", field="body"
+        ) from exc
     graph = services.graphs.for_flow(flow)
     has_webhook = any(v.component.input_kind == "webhook" for v in graph.vertices.values())
-    req = {"input_value": payload, "input_type": "webhook" if has_webhook else "any",
-           "output_type": "any"}
-    run = await start_run(services, flow=flow, user=user, trigger="webhook", request=req,
-                          graph=graph)
+    req = {
+        "input_value": payload,
+        "input_type": "webhook" if has_webhook else "any",
+        "output_type": "any",
+    }
+    run = await start_run(
+        services, flow=flow, user=user, trigger="webhook", request=req, graph=graph
+    )
     await session.commit()
-    return {"message": "Task started in the background", "status": "in progress",
-            "run_id": run.id}
+    return {"message": "Task started in the background", "status": "in progress", "run_id": run.id}

@@ -59,7 +59,9 @@ async def _get(session: SessionDep, user: User, run_id: str) -> Run:
 
 @router.get("/", response_model=list[RunRead])
 async def list_runs(
-    session: SessionDep, user: CurrentUser, flow_id: str | None = None,
+    session: SessionDep,
+    user: CurrentUser,
+    flow_id: str | None = None,
     state: RunState | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -70,7 +72,8 @@ async def list_runs(
     if state:
         conditions.append(Run.state == state.value)
     return await RunRepository(session, scope_of(user)).list(
-        *conditions, offset=offset, limit=limit, order_by=[Run.created_at.desc()])
+        *conditions, offset=offset, limit=limit, order_by=[Run.created_at.desc()]
+    )
 
 
 @router.get("/{run_id}", response_model=RunRead)
@@ -79,32 +82,37 @@ async def read_run(run_id: str, session: SessionDep, user: CurrentUser) -> Run:
 
 
 @router.post("/{run_id}/cancel", response_model=RunRead)
-async def cancel_run(run_id: str, services: ServicesDep, session: SessionDep,
-                     user: CurrentUser) -> Run:
+async def cancel_run(
+    run_id: str, services: ServicesDep, session: SessionDep, user: CurrentUser
+) -> Run:
     await _get(session, user, run_id)
     return await services.runs.cancel(run_id)
 
 
 @router.post("/{run_id}/pause", response_model=RunRead)
-async def pause_run(run_id: str, services: ServicesDep, session: SessionDep,
-                    user: CurrentUser) -> Run:
+async def pause_run(
+    run_id: str, services: ServicesDep, session: SessionDep, user: CurrentUser
+) -> Run:
     await _get(session, user, run_id)
     return await services.runs.pause(run_id)
 
 
 @router.post("/{run_id}/resume", response_model=RunRead)
-async def resume_run(run_id: str, services: ServicesDep, session: SessionDep,
-                     user: CurrentUser) -> Run:
+async def resume_run(
+    run_id: str, services: ServicesDep, session: SessionDep, user: CurrentUser
+) -> Run:
     await _get(session, user, run_id)
     return await services.runs.resume(run_id)
 
 
 @router.post("/{run_id}/answer", response_model=RunRead)
-async def answer_run(run_id: str, body: Annotated[Answer, Body()], services: ServicesDep,
-                     session: SessionDep, user: CurrentUser) -> Run:
+async def answer_run(
+    run_id: str,
+    body: Annotated[Answer, Body()],
+    services: ServicesDep,
+    session: SessionDep,
+    user: CurrentUser,
+) -> Run:
     """Answer the step waiting for input or approval; records who reviewed it and when."""
     await _get(session, user, run_id)
-    return await services.runs.answer(run_id, body.value, vertex_id=body.vertex_id,
-                                      user_id=user.id)
-
-
+    return await services.runs.answer(run_id, body.value, vertex_id=body.vertex_id, user_id=user.id)

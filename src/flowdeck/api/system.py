@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from flowdeck.api.responses import JSON
 
 from flowdeck import __version__
 from flowdeck.api.deps import ServicesDep
+from flowdeck.api.responses import JSON
 
 router = APIRouter(tags=["Health"])
 

@@ -27,12 +27,15 @@ async def _check_name(session: SessionDep, username: str) -> None:
 
 
 @router.post("/", response_model=UserRead, status_code=201)
-async def add_user(body: UserCreate, caller: Superuser, session: SessionDep,
-                   services: ServicesDep) -> User:
+async def add_user(
+    body: UserCreate, caller: Superuser, session: SessionDep, services: ServicesDep
+) -> User:
     await _check_name(session, body.username)
     user = User(
-        username=body.username, password_hash=hash_password(body.password),
-        is_superuser=body.is_superuser, is_active=body.is_active,
+        username=body.username,
+        password_hash=hash_password(body.password),
+        is_superuser=body.is_superuser,
+        is_active=body.is_active,
         tenant_id=body.tenant_id or caller.tenant_id or services.default_tenant_id,
     )
     session.add(user)
@@ -46,18 +49,19 @@ async def read_current_user(user: CurrentUser) -> User:
 
 
 @router.get("/", response_model=UsersPage)
-async def read_all_users(caller: Superuser, session: SessionDep, skip: int = 0,
-                         limit: int = 10) -> UsersPage:
+async def read_all_users(
+    caller: Superuser, session: SessionDep, skip: int = 0, limit: int = 10
+) -> UsersPage:
     stmt = select(User).where(User.tenant_id == caller.tenant_id)
-    total = (await session.execute(
-        select(func.count()).select_from(stmt.subquery()))).scalar_one()
+    total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
     rows = (await session.execute(stmt.order_by(User.id).offset(skip).limit(limit))).scalars()
     return UsersPage(total_count=total, users=[UserRead.model_validate(u) for u in rows])
 
 
 @router.patch("/{user_id}", response_model=UserRead)
-async def patch_user(user_id: int, body: UserUpdate, caller: CurrentUser,
-                     session: SessionDep) -> User:
+async def patch_user(
+    user_id: int, body: UserUpdate, caller: CurrentUser, session: SessionDep
+) -> User:
     if caller.id != user_id and not caller.is_superuser:
         raise PermissionDeniedError("you may only change your own user")
     if not caller.is_superuser and (body.is_superuser or body.is_active is not None):
@@ -75,8 +79,9 @@ async def patch_user(user_id: int, body: UserUpdate, caller: CurrentUser,
 
 
 @router.patch("/{user_id}/reset-password", response_model=UserRead)
-async def reset_password(user_id: int, body: PasswordReset, caller: CurrentUser,
-                         session: SessionDep) -> User:
+async def reset_password(
+    user_id: int, body: PasswordReset, caller: CurrentUser, session: SessionDep
+) -> User:
     if caller.id != user_id and not caller.is_superuser:
         raise PermissionDeniedError("you may only reset your own password")
     user = await _get(session, user_id, caller)

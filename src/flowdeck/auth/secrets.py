@@ -44,7 +44,12 @@ def preview_api_key(key: str) -> str:
 
 def encode_token(key: str, subject: int, kind: str, minutes: int) -> str:
     now = datetime.now(UTC)
-    payload = {"sub": str(subject), "type": kind, "iat": now, "exp": now + timedelta(minutes=minutes)}
+    payload = {
+        "sub": str(subject),
+        "type": kind,
+        "iat": now,
+        "exp": now + timedelta(minutes=minutes),
+    }
     return jwt.encode(payload, key, algorithm=ALGORITHM)
 
 

@@ -89,10 +89,19 @@ class Engine:
             raise InvalidInputError("this host cannot load sub-flows", field="flow")
         spec = await self.flow_resolver.resolve(ref, parent.graph)
         graph = compile_graph(spec, self.registry, tweaks)
-        request = RunRequest(input_value=input_value, input_type="any",
-                             session_id=parent.session_id)
-        child = Executor(self, graph, request, NullSink(), parent.control,
-                         f"{parent.run_id}.sub", parent.flow_id, parent.depth + 1)
+        request = RunRequest(
+            input_value=input_value, input_type="any", session_id=parent.session_id
+        )
+        child = Executor(
+            self,
+            graph,
+            request,
+            NullSink(),
+            parent.control,
+            f"{parent.run_id}.sub",
+            parent.flow_id,
+            parent.depth + 1,
+        )
         return await child.run()
 
     def http_client(self) -> httpx.AsyncClient:

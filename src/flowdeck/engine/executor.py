@@ -104,8 +104,12 @@ class Executor:
         else:
             self.sink.emit(
                 ERROR,
-                {"error": error, "status": status.value, "component_id": error_vertex,
-                 "build_duration": duration},
+                {
+                    "error": error,
+                    "status": status.value,
+                    "component_id": error_vertex,
+                    "build_duration": duration,
+                },
             )
         return RunResult(
             self.run_id, self.session_id, status, self.results, duration, error, error_vertex
@@ -121,8 +125,10 @@ class Executor:
 
     def _select_members(self) -> list[str]:
         g, req = self.graph, self.request
-        for key, name in ((req.start_component_id, "start_component_id"),
-                          (req.stop_component_id, "stop_component_id")):
+        for key, name in (
+            (req.start_component_id, "start_component_id"),
+            (req.stop_component_id, "stop_component_id"),
+        ):
             if key is not None and key not in g.vertices:
                 raise InvalidInputError(f"no component {key!r} in this flow", field=name)
         chosen: set[str] | None = None
@@ -191,7 +197,11 @@ class Executor:
 
     def _deliver_from_result(self, e: Edge, inbox: dict[str, dict[str, list[Any]]]) -> None:
         res = self.results.get(e.source)
-        if res is not None and res.state is VertexState.COMPLETED and e.source_output in res.outputs:
+        if (
+            res is not None
+            and res.state is VertexState.COMPLETED
+            and e.source_output in res.outputs
+        ):
             inbox.setdefault(e.target, {}).setdefault(e.target_field, []).append(
                 res.outputs[e.source_output]
             )
@@ -219,8 +229,11 @@ class Executor:
             if e.feedback or e.target not in run.members:
                 continue
             source = self.results.get(e.source)
-            if (source is not None and source.state is VertexState.COMPLETED
-                    and e.source_output in source.outputs):
+            if (
+                source is not None
+                and source.state is VertexState.COMPLETED
+                and e.source_output in source.outputs
+            ):
                 run.inbox.setdefault(e.target, {}).setdefault(e.target_field, []).append(
                     source.outputs[e.source_output]
                 )
@@ -236,7 +249,9 @@ class Executor:
     def _loop_exit_edges(self, loop_id: str, members: set[str]) -> list[Edge]:
         body = self.graph.loop_bodies[loop_id]
         return [
-            e for b in body for e in self.graph.vertices[b].out_edges
+            e
+            for b in body
+            for e in self.graph.vertices[b].out_edges
             if e.target in members and e.target not in body and not e.feedback
         ]
 
@@ -247,8 +262,9 @@ class Executor:
         component = vertex.component
         for name in vertex.edge_fields:
             if name not in fields:
-                result = VertexResult(vid, vertex.type_name, vertex.display_name,
-                                      VertexState.INACTIVE)
+                result = VertexResult(
+                    vid, vertex.type_name, vertex.display_name, VertexState.INACTIVE
+                )
                 self.results[vid] = result
                 return result
         if self.control.paused:
@@ -273,19 +289,35 @@ class Executor:
                 outputs = await component.build(ctx, resolved)
         except asyncio.CancelledError:
             self.results[vid] = VertexResult(
-                vid, vertex.type_name, vertex.display_name, VertexState.CANCELLED,
-                messages=ctx.messages, logs=ctx.logs, error="cancelled", started_at=started,
+                vid,
+                vertex.type_name,
+                vertex.display_name,
+                VertexState.CANCELLED,
+                messages=ctx.messages,
+                logs=ctx.logs,
+                error="cancelled",
+                started_at=started,
                 duration=time.perf_counter() - t0,
             )
             raise
         except TimeoutError:
-            error = f"timed out after {self.request.vertex_timeout or self.engine.vertex_timeout:g}s"
+            error = (
+                f"timed out after {self.request.vertex_timeout or self.engine.vertex_timeout:g}s"
+            )
         except Exception as exc:
             error = str(exc) or type(exc).__name__
         state = VertexState.COMPLETED if error is None else VertexState.FAILED
         result = VertexResult(
-            vid, vertex.type_name, vertex.display_name, state, dict(outputs), ctx.messages,
-            ctx.logs, error, started, time.perf_counter() - t0,
+            vid,
+            vertex.type_name,
+            vertex.display_name,
+            state,
+            dict(outputs),
+            ctx.messages,
+            ctx.logs,
+            error,
+            started,
+            time.perf_counter() - t0,
         )
         self.results[vid] = result
         if error is not None and self._failure is None:

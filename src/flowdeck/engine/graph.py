@@ -181,9 +181,13 @@ def _bind_edges(
     for es in spec.edges:
         src, dst = vertices.get(es.source), vertices.get(es.target)
         if src is None:
-            issues.append(GraphIssue(es.source, None, f"edge to {es.target} starts at a missing node"))
+            issues.append(
+                GraphIssue(es.source, None, f"edge to {es.target} starts at a missing node")
+            )
         if dst is None:
-            issues.append(GraphIssue(es.target, None, f"edge from {es.source} ends at a missing node"))
+            issues.append(
+                GraphIssue(es.target, None, f"edge from {es.source} ends at a missing node")
+            )
         if src is None or dst is None:
             continue
         out = src.component.output(es.source_output)
@@ -191,7 +195,9 @@ def _bind_edges(
         if out is None:
             issues.append(GraphIssue(src.id, es.source_output, "edge starts at an unknown output"))
         if inp is None:
-            issues.append(GraphIssue(dst.id, es.target_field, "edge ends at an unknown input field"))
+            issues.append(
+                GraphIssue(dst.id, es.target_field, "edge ends at an unknown input field")
+            )
         if out is None or inp is None:
             continue
         if not compatible(out.type, inp.type):

@@ -127,17 +127,14 @@ class RunResult:
             wanted = {output_component}
         else:
             kinds = {"chat", "text"} if output_type in ("any", "debug") else {output_type}
-            wanted = {
-                vid
-                for vid, v in graph.vertices.items()
-                if v.component.output_kind in kinds
-            }
+            wanted = {vid for vid, v in graph.vertices.items() if v.component.output_kind in kinds}
             if not wanted:
                 wanted = {vid for vid, v in graph.vertices.items() if not v.out_edges}
         return [
             self.vertices[vid]
             for vid in graph.order
-            if vid in wanted and vid in self.vertices
+            if vid in wanted
+            and vid in self.vertices
             and self.vertices[vid].state is not VertexState.INACTIVE
         ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator
@@ -77,10 +78,8 @@ class MemoryEventBus:
     async def read(self, run_id: str, after: int = 0, wait: float = 0.0) -> list[Event]:
         log = self._log(run_id)
         if len(log.events) <= after and wait > 0 and log.finished_at is None:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(log.wakeup.wait(), wait)
-            except TimeoutError:
-                pass
         return log.events[after:]
 
     async def stream(self, run_id: str, after: int = 0) -> AsyncIterator[Event]:

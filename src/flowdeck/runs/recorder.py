@@ -61,10 +61,18 @@ class RunRecorder:
 
     def _sorted(self, data: dict[str, Any]) -> None:
         for vid in data["to_run"]:
-            self.steps.setdefault(vid, {
-                "id": vid, "component": self.components.get(vid), "state": "pending",
-                "start": None, "end": None, "outputs": None, "error": None,
-            })
+            self.steps.setdefault(
+                vid,
+                {
+                    "id": vid,
+                    "component": self.components.get(vid),
+                    "state": "pending",
+                    "start": None,
+                    "end": None,
+                    "outputs": None,
+                    "error": None,
+                },
+            )
         self.planned = len(self.steps)
 
     def _start(self, data: dict[str, Any]) -> None:
@@ -91,29 +99,53 @@ class RunRecorder:
                 self.done += 1
         if not self.keep_monitor:
             return
-        owner = {"tenant_id": self.tenant_id, "user_id": self.user_id, "flow_id": self.flow_id,
-                 "run_id": self.run_id}
-        self.records.append(VertexBuild(
-            id=vid, valid=build["valid"], params=build["params"], data=build["data"],
-            artifacts=build["data"].get("artifacts") or {}, **owner,
-        ))
-        self.records.append(Transaction(
-            vertex_id=vid, target_id=",".join(build["next_vertices_ids"]) or None,
-            inputs={}, outputs=build["data"]["results"],
-            status="success" if build["valid"] else "error",
-            error=None if build["valid"] else build["params"], **owner,
-        ))
+        owner = {
+            "tenant_id": self.tenant_id,
+            "user_id": self.user_id,
+            "flow_id": self.flow_id,
+            "run_id": self.run_id,
+        }
+        self.records.append(
+            VertexBuild(
+                id=vid,
+                valid=build["valid"],
+                params=build["params"],
+                data=build["data"],
+                artifacts=build["data"].get("artifacts") or {},
+                **owner,
+            )
+        )
+        self.records.append(
+            Transaction(
+                vertex_id=vid,
+                target_id=",".join(build["next_vertices_ids"]) or None,
+                inputs={},
+                outputs=build["data"]["results"],
+                status="success" if build["valid"] else "error",
+                error=None if build["valid"] else build["params"],
+                **owner,
+            )
+        )
 
     def _message(self, data: dict[str, Any]) -> None:
         if not self.keep_monitor:
             return
-        self.records.append(MessageRecord(
-            id=_uuid_or_none(data.get("id")), tenant_id=self.tenant_id, user_id=self.user_id,
-            flow_id=self.flow_id, run_id=self.run_id, session_id=data.get("session_id") or "",
-            sender=data.get("sender") or "Machine", sender_name=data.get("sender_name") or "",
-            text=data.get("text") or "", files=data.get("files") or [],
-            properties=data.get("properties") or {}, component_id=data.get("component_id"),
-        ))
+        self.records.append(
+            MessageRecord(
+                id=_uuid_or_none(data.get("id")),
+                tenant_id=self.tenant_id,
+                user_id=self.user_id,
+                flow_id=self.flow_id,
+                run_id=self.run_id,
+                session_id=data.get("session_id") or "",
+                sender=data.get("sender") or "Machine",
+                sender_name=data.get("sender_name") or "",
+                text=data.get("text") or "",
+                files=data.get("files") or [],
+                properties=data.get("properties") or {},
+                component_id=data.get("component_id"),
+            )
+        )
 
     def _log(self, data: dict[str, Any]) -> None:
         self.logs.append(data)

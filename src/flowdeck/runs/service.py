@@ -84,7 +84,9 @@ class RunService:
         if run.state == RunState.QUEUED:
             try:
                 return await self.transition(
-                    run_id, RunState.CANCELLED, changes={"error": reason},
+                    run_id,
+                    RunState.CANCELLED,
+                    changes={"error": reason},
                     expect=[RunState.QUEUED],
                 )
             except InvalidStateError:
@@ -111,7 +113,9 @@ class RunService:
             raise InvalidStateError(f"run {run_id} is {run.state}, not waiting", field="state")
         step = vertex_id or run.waiting_on
         run = await self.transition(
-            run_id, RunState.RUNNING, expect=[RunState.WAITING],
+            run_id,
+            RunState.RUNNING,
+            expect=[RunState.WAITING],
             changes={"reviewed_by": user_id, "reviewed_at": utcnow(), "waiting_on": None},
         )
         await self._send(run_id, "answer", {"vertex_id": step, "value": value})

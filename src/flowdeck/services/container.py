@@ -55,8 +55,17 @@ class Services:
         worker = RunWorker(engine, runs, DbGraphSource(db, graphs))
         queue = LocalRunQueue(worker, settings.max_concurrent_runs)
         runs.channel = queue
-        return cls(settings, db, engine, bus, runs, graphs, worker, queue,
-                   signing_key=settings.signing_key())
+        return cls(
+            settings,
+            db,
+            engine,
+            bus,
+            runs,
+            graphs,
+            worker,
+            queue,
+            signing_key=settings.signing_key(),
+        )
 
     async def start(self) -> None:
         await self.db.migrate()
@@ -77,20 +86,26 @@ class Services:
         """The default tenant and the first superuser, created when missing."""
         s = self.settings
         async with self.db.session() as session:
-            tenant = (await session.execute(
-                select(Tenant).where(Tenant.name == DEFAULT_TENANT))).scalar_one_or_none()
+            tenant = (
+                await session.execute(select(Tenant).where(Tenant.name == DEFAULT_TENANT))
+            ).scalar_one_or_none()
             if tenant is None:
                 tenant = Tenant(name=DEFAULT_TENANT, code=DEFAULT_TENANT, settings={})
                 session.add(tenant)
                 await session.flush()
             self.default_tenant_id = tenant.id
-            existing = (await session.execute(
-                select(User).where(User.username == s.superuser))).scalar_one_or_none()
+            existing = (
+                await session.execute(select(User).where(User.username == s.superuser))
+            ).scalar_one_or_none()
             if existing is None and (s.superuser_password or s.auto_login):
-                session.add(User(
-                    tenant_id=tenant.id, username=s.superuser, is_superuser=True,
-                    password_hash=hash_password(s.superuser_password or s.superuser),
-                ))
+                session.add(
+                    User(
+                        tenant_id=tenant.id,
+                        username=s.superuser,
+                        is_superuser=True,
+                        password_hash=hash_password(s.superuser_password or s.superuser),
+                    )
+                )
                 log.info("created superuser %r", s.superuser)
 
     async def _recover(self) -> None:
@@ -99,14 +114,16 @@ class Services:
             if run.state == RunState.QUEUED:
                 await self.queue.enqueue(RunJob(run))
                 continue
-            retry = (self.settings.on_restart == "retry"
-                     and (run.attempts or 0) < self.settings.max_run_attempts)
+            retry = (
+                self.settings.on_restart == "retry"
+                and (run.attempts or 0) < self.settings.max_run_attempts
+            )
             if retry:
-                run = await self.runs.transition(run.id, RunState.QUEUED,
-                                                 changes={"worker": None})
+                run = await self.runs.transition(run.id, RunState.QUEUED, changes={"worker": None})
                 await self.queue.enqueue(RunJob(run))
             else:
                 await self.runs.transition(
-                    run.id, RunState.FAILED,
+                    run.id,
+                    RunState.FAILED,
                     changes={"error": "the server stopped while this run was in progress"},
                 )

@@ -34,8 +34,9 @@ async def start_run(
 ) -> Run:
     """Validate, record (queued) and submit one run; returns once the record is stored."""
     if flow is not None and flow.deployment_status == STOPPED:
-        raise InvalidStateError(f"flow {flow.id} is stopped and accepts no new runs",
-                                field="flow_id")
+        raise InvalidStateError(
+            f"flow {flow.id} is stopped and accepts no new runs", field="flow_id"
+        )
     tweaks = request.get("tweaks") or None
     if graph is None:
         if graph_data is not None:
@@ -58,7 +59,10 @@ async def start_run(
         session_id=request.get("session_id"),
         tags=tags or [],
         meta=meta or {},
-        steps=[], logs=[], progress=0.0, attempts=0,
+        steps=[],
+        logs=[],
+        progress=0.0,
+        attempts=0,
     )
     run = await services.runs.create(run)
     # A paused flow takes triggers but holds their runs until it is resumed.

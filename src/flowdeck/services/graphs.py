@@ -21,8 +21,13 @@ class GraphCache:
         self.size = size
         self._graphs: OrderedDict[tuple[Any, ...], Graph] = OrderedDict()
 
-    def compile(self, key: tuple[Any, ...] | None, data: dict[str, Any],
-                tweaks: dict[str, Any] | None = None, name: str = "") -> Graph:
+    def compile(
+        self,
+        key: tuple[Any, ...] | None,
+        data: dict[str, Any],
+        tweaks: dict[str, Any] | None = None,
+        name: str = "",
+    ) -> Graph:
         if tweaks or key is None:
             return self._compile(data, tweaks, name)
         graph = self._graphs.get(key)
@@ -45,8 +50,12 @@ class GraphCache:
         return self.compile(key, flow.data or {"nodes": [], "edges": []}, tweaks, flow.name)
 
     def for_version(self, version: FlowVersion, tweaks: dict[str, Any] | None = None) -> Graph:
-        return self.compile(("version", version.id), version.data or {"nodes": [], "edges": []},
-                            tweaks, version.name)
+        return self.compile(
+            ("version", version.id),
+            version.data or {"nodes": [], "edges": []},
+            tweaks,
+            version.name,
+        )
 
 
 class DbGraphSource:

@@ -20,6 +20,8 @@ class LocalRunQueue:
         self._queue: asyncio.Queue[RunJob] = asyncio.Queue()
         self._consumers: list[asyncio.Task[None]] = []
         self._busy = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     @property
     def depth(self) -> int:
@@ -49,6 +51,7 @@ class LocalRunQueue:
         while True:
             job = await self._queue.get()
             self._busy += 1
+            self._idle.clear()
             try:
                 await self.worker.execute(job)
             except asyncio.CancelledError:
@@ -57,15 +60,17 @@ class LocalRunQueue:
                 log.exception("run %s crashed its worker", job.run.id)
             finally:
                 self._busy -= 1
+                if not self._busy:
+                    self._idle.set()
                 self._queue.task_done()
 
     async def stop(self, grace: float = 10.0) -> None:
-        """Let runs in flight finish for up to `grace` seconds, then requeue the rest."""
-        in_flight = list(self.worker.controls)
-        if in_flight:
-            deadline = asyncio.get_running_loop().time() + grace
-            while self.worker.controls and asyncio.get_running_loop().time() < deadline:
-                await asyncio.sleep(0.05)
+        """Let runs in flight finish for up to `grace` seconds, then stop the workers."""
+        if self._busy:
+            try:
+                await asyncio.wait_for(self._idle.wait(), grace)
+            except TimeoutError:
+                log.warning("%d run(s) still running at shutdown", self._busy)
         for task in self._consumers:
             task.cancel()
         await asyncio.gather(*self._consumers, return_exceptions=True)

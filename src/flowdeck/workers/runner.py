@@ -53,8 +53,9 @@ def request_from(run: Run) -> RunRequest:
 class RunWorker:
     """Executes runs and holds the controls of those in flight (for cancel, pause, answer)."""
 
-    def __init__(self, engine: Engine, service: RunService, graphs: GraphSource,
-                 name: str = "local") -> None:
+    def __init__(
+        self, engine: Engine, service: RunService, graphs: GraphSource, name: str = "local"
+    ) -> None:
         self.engine = engine
         self.service = service
         self.graphs = graphs
@@ -67,7 +68,9 @@ class RunWorker:
         run = job.run
         try:
             run = await self.service.transition(
-                run.id, RunState.RUNNING, expect=[RunState.QUEUED],
+                run.id,
+                RunState.RUNNING,
+                expect=[RunState.QUEUED],
                 changes={"attempts": (run.attempts or 0) + 1, "worker": self.name},
             )
         except InvalidStateError:
@@ -85,41 +88,65 @@ class RunWorker:
                 graph = await self.graphs.graph_for(run)
             request = request_from(run)
         except FlowdeckError as exc:
-            await self.service.transition(run.id, RunState.FAILED, expect=UNFINISHED,
-                                          changes={"error": exc.message})
+            await self.service.transition(
+                run.id, RunState.FAILED, expect=UNFINISHED, changes={"error": exc.message}
+            )
             return RunState.FAILED
         recorder = RunRecorder(
-            run.id, self.service.bus, flow_id=run.flow_id, tenant_id=run.tenant_id,
-            user_id=run.user_id, components={vid: v.type_name for vid, v in graph.vertices.items()},
+            run.id,
+            self.service.bus,
+            flow_id=run.flow_id,
+            tenant_id=run.tenant_id,
+            user_id=run.user_id,
+            components={vid: v.type_name for vid, v in graph.vertices.items()},
             on_waiting=lambda vid, _prompt, _kind: self._spawn(self._mark_waiting(run.id, vid)),
         )
         try:
-            result = await self.engine.run(graph, request, sink=recorder, control=control,
-                                           run_id=run.id, flow_id=run.flow_id)
+            result = await self.engine.run(
+                graph, request, sink=recorder, control=control, run_id=run.id, flow_id=run.flow_id
+            )
         except FlowdeckError as exc:
-            await self.service.transition(run.id, RunState.FAILED, expect=UNFINISHED,
-                                          changes={"error": exc.message, "steps": recorder.step_list()})
+            await self.service.transition(
+                run.id,
+                RunState.FAILED,
+                expect=UNFINISHED,
+                changes={"error": exc.message, "steps": recorder.step_list()},
+            )
             return RunState.FAILED
         req = run.request or {}
         outputs = result.run_response(
-            graph, {"input_value": req.get("input_value")},
+            graph,
+            {"input_value": req.get("input_value")},
             output_type=req.get("output_type") or "chat",
-            output_component=req.get("output_component"), outputs=req.get("outputs"),
+            output_component=req.get("output_component"),
+            outputs=req.get("outputs"),
         )
         state = _FINAL[result.status]
         await self.service.transition(
-            run.id, state, expect=UNFINISHED, records=recorder.records,
+            run.id,
+            state,
+            expect=UNFINISHED,
+            records=recorder.records,
             final_event=recorder.terminal,
-            changes={"outputs": outputs, "steps": recorder.step_list(), "logs": recorder.logs,
-                     "error": result.error, "progress": recorder.progress,
-                     "waiting_on": None},
+            changes={
+                "outputs": outputs,
+                "steps": recorder.step_list(),
+                "logs": recorder.logs,
+                "error": result.error,
+                "progress": recorder.progress,
+                "waiting_on": None,
+            },
         )
         return state
 
     async def _mark_waiting(self, run_id: str, vertex_id: str) -> None:
         try:
-            await self.service.transition(run_id, RunState.WAITING, expect=[RunState.RUNNING],
-                                          changes={"waiting_on": vertex_id})
+            await self.service.transition(
+                run_id,
+                RunState.WAITING,
+                expect=[RunState.RUNNING],
+                changes={"waiting_on": vertex_id},
+            )
         except InvalidStateError:
             log.debug("run %s left RUNNING before it could wait", run_id)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import httpx
-
 from tests.conftest import ADMIN
 
 
@@ -12,8 +11,10 @@ async def test_login_returns_tokens_and_cookies(anon: httpx.AsyncClient) -> None
     assert resp.status_code == 200
     body = resp.json()
     assert body["token_type"] == "bearer"
-    assert body["access_token"] and body["refresh_token"]
-    assert "access_token_lf" in resp.cookies and "refresh_token_lf" in resp.cookies
+    assert body["access_token"]
+    assert body["refresh_token"]
+    assert "access_token_lf" in resp.cookies
+    assert "refresh_token_lf" in resp.cookies
 
 
 async def test_wrong_password_is_401(anon: httpx.AsyncClient) -> None:
@@ -35,13 +36,15 @@ async def test_whoami_with_token_and_cookie(anon: httpx.AsyncClient) -> None:
 
 
 async def test_refresh_issues_new_tokens(anon: httpx.AsyncClient) -> None:
-    tokens = (await anon.post(
-        "/api/v1/login", data={"username": ADMIN[0], "password": ADMIN[1]})).json()
+    tokens = (
+        await anon.post("/api/v1/login", data={"username": ADMIN[0], "password": ADMIN[1]})
+    ).json()
     anon.cookies.clear()
     resp = await anon.post("/api/v1/refresh", json={"refresh_token": tokens["refresh_token"]})
     assert resp.status_code == 200
-    me = await anon.get("/api/v1/users/whoami",
-                        headers={"Authorization": f"Bearer {resp.json()['access_token']}"})
+    me = await anon.get(
+        "/api/v1/users/whoami", headers={"Authorization": f"Bearer {resp.json()['access_token']}"}
+    )
     assert me.status_code == 200
     # An access token is not a refresh token.
     bad = await anon.post("/api/v1/refresh", json={"refresh_token": tokens["access_token"]})
@@ -61,11 +64,11 @@ async def test_api_key_shown_once_and_accepted(
     assert by_header.status_code == 200
     by_query = await anon.get("/api/v1/users/whoami", params={"x-api-key": key})
     assert by_query.status_code == 200
-    assert (await anon.get("/api/v1/users/whoami",
-                           headers={"x-api-key": "sk-wrong"})).status_code == 401
+    assert (
+        await anon.get("/api/v1/users/whoami", headers={"x-api-key": "sk-wrong"})
+    ).status_code == 401
     assert (await client.delete(f"/api/v1/api_key/{created['id']}")).status_code == 200
-    assert (await anon.get("/api/v1/users/whoami",
-                           headers={"x-api-key": key})).status_code == 401
+    assert (await anon.get("/api/v1/users/whoami", headers={"x-api-key": key})).status_code == 401
 
 
 async def test_user_admin_is_superuser_only(client: httpx.AsyncClient, make_user) -> None:  # type: ignore[no-untyped-def]
@@ -76,10 +79,12 @@ async def test_user_admin_is_superuser_only(client: httpx.AsyncClient, make_user
     dup = await client.post("/api/v1/users/", json={"username": "alice", "password": "x"})
     assert dup.status_code == 409
     me = (await alice.get("/api/v1/users/whoami")).json()
-    assert (await alice.patch(f"/api/v1/users/{me['id']}",
-                              json={"is_superuser": True})).status_code == 403
-    assert (await alice.patch(f"/api/v1/users/{me['id']}",
-                              json={"nickname": "Al"})).json()["nickname"] == "Al"
+    assert (
+        await alice.patch(f"/api/v1/users/{me['id']}", json={"is_superuser": True})
+    ).status_code == 403
+    assert (await alice.patch(f"/api/v1/users/{me['id']}", json={"nickname": "Al"})).json()[
+        "nickname"
+    ] == "Al"
     assert (await client.delete(f"/api/v1/users/{me['id']}")).status_code == 200
 
 

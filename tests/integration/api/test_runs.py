@@ -33,16 +33,25 @@ def delayed(seconds: float) -> dict[str, Any]:
     }
 
 
-async def add_flow(app: FastAPI, data: dict[str, Any], name: str = "echo",
-                   username: str = "admin", **fields: Any) -> str:
+async def add_flow(
+    app: FastAPI, data: dict[str, Any], name: str = "echo", username: str = "admin", **fields: Any
+) -> str:
     """Store a flow directly, so these tests do not depend on the flows API."""
     services = app.state.services
     async with services.db.session() as session:
         from sqlalchemy import select
 
         user = (await session.execute(select(User).where(User.username == username))).scalar_one()
-        flow = Flow(name=name, slug=slugify(name), data=data, tenant_id=user.tenant_id,
-                    user_id=user.id, tags=[], config={}, **fields)
+        flow = Flow(
+            name=name,
+            slug=slugify(name),
+            data=data,
+            tenant_id=user.tenant_id,
+            user_id=user.id,
+            tags=[],
+            config={},
+            **fields,
+        )
         session.add(flow)
         await session.flush()
         return flow.id
@@ -75,8 +84,11 @@ async def test_unknown_flow_is_404(client: httpx.AsyncClient) -> None:
 
 async def test_build_events_streaming_order(app: FastAPI, client: httpx.AsyncClient) -> None:
     flow_id = await add_flow(app, ECHO)
-    job = (await client.post(f"/api/v1/build/{flow_id}/flow",
-                             json={"inputs": {"input_value": "hello"}})).json()
+    job = (
+        await client.post(
+            f"/api/v1/build/{flow_id}/flow", json={"inputs": {"input_value": "hello"}}
+        )
+    ).json()
     resp = await client.get(f"/api/v1/build/{job['job_id']}/events")
     events = ndjson(resp.content)
     names = [e["event"] for e in events if e["event"] != "state"]
@@ -93,26 +105,32 @@ async def test_build_events_streaming_order(app: FastAPI, client: httpx.AsyncCli
 
 async def test_build_events_polling_and_direct(app: FastAPI, client: httpx.AsyncClient) -> None:
     flow_id = await add_flow(app, ECHO)
-    job = (await client.post(f"/api/v1/build/{flow_id}/flow",
-                             json={"inputs": {"input_value": "p"}})).json()
+    job = (
+        await client.post(f"/api/v1/build/{flow_id}/flow", json={"inputs": {"input_value": "p"}})
+    ).json()
     seen: list[str] = []
     for _ in range(20):
-        resp = await client.get(f"/api/v1/build/{job['job_id']}/events",
-                                params={"event_delivery": "polling"})
+        resp = await client.get(
+            f"/api/v1/build/{job['job_id']}/events", params={"event_delivery": "polling"}
+        )
         seen += [e["event"] for e in ndjson(resp.content)]
         if "end" in seen:
             break
-    assert seen.count("end") == 1 and seen.count("vertices_sorted") == 1
-    direct = await client.post(f"/api/v1/build/{flow_id}/flow",
-                               params={"event_delivery": "direct"},
-                               json={"inputs": {"input_value": "d"}})
+    assert seen.count("end") == 1
+    assert seen.count("vertices_sorted") == 1
+    direct = await client.post(
+        f"/api/v1/build/{flow_id}/flow",
+        params={"event_delivery": "direct"},
+        json={"inputs": {"input_value": "d"}},
+    )
     assert [e["event"] for e in ndjson(direct.content)][-1] == "end"
 
 
 async def test_cancel_build(app: FastAPI, client: httpx.AsyncClient) -> None:
     flow_id = await add_flow(app, delayed(30))
-    job = (await client.post(f"/api/v1/build/{flow_id}/flow",
-                             json={"inputs": {"input_value": "x"}})).json()
+    job = (
+        await client.post(f"/api/v1/build/{flow_id}/flow", json={"inputs": {"input_value": "x"}})
+    ).json()
     await _until(client, job["job_id"], "running")
     resp = await client.post(f"/api/v1/build/{job['job_id']}/cancel")
     assert resp.json() == {"success": True, "message": "Flow build cancelled successfully"}
@@ -123,8 +141,9 @@ async def test_cancel_build(app: FastAPI, client: httpx.AsyncClient) -> None:
 
 async def test_pause_and_resume(app: FastAPI, client: httpx.AsyncClient) -> None:
     flow_id = await add_flow(app, delayed(0.3))
-    job = (await client.post(f"/api/v1/build/{flow_id}/flow",
-                             json={"inputs": {"input_value": "x"}})).json()
+    job = (
+        await client.post(f"/api/v1/build/{flow_id}/flow", json={"inputs": {"input_value": "x"}})
+    ).json()
     run_id = job["job_id"]
     await _until(client, run_id, "running")
     assert (await client.post(f"/api/v1/runs/{run_id}/pause")).json()["state"] == "paused"
@@ -162,8 +181,10 @@ async def test_runs_need_credentials_and_are_private(
 
 async def test_advanced_run_targets_components(app: FastAPI, client: httpx.AsyncClient) -> None:
     flow_id = await add_flow(app, ECHO)
-    resp = await client.post(f"/api/v1/run/advanced/{flow_id}", json={
-        "inputs": [{"components": ["in"], "input_value": "targeted"}], "outputs": ["out"]})
+    resp = await client.post(
+        f"/api/v1/run/advanced/{flow_id}",
+        json={"inputs": [{"components": ["in"], "input_value": "targeted"}], "outputs": ["out"]},
+    )
     assert resp.status_code == 200, resp.text
     out = resp.json()["outputs"][0]["outputs"][0]
     assert out["outputs"]["message"]["message"] == "targeted"
@@ -172,8 +193,9 @@ async def test_advanced_run_targets_components(app: FastAPI, client: httpx.Async
 @pytest.mark.parametrize("stream", [True])
 async def test_simplified_run_stream(app: FastAPI, client: httpx.AsyncClient, stream: bool) -> None:
     flow_id = await add_flow(app, ECHO)
-    resp = await client.post(f"/api/v1/run/{flow_id}", params={"stream": stream},
-                             json={"input_value": "s"})
+    resp = await client.post(
+        f"/api/v1/run/{flow_id}", params={"stream": stream}, json={"input_value": "s"}
+    )
     assert resp.headers["content-type"].startswith("text/event-stream")
     chunks = [orjson.loads(c) for c in resp.content.split(b"\n\n") if c.strip()]
     assert chunks[-1]["event"] == "end"

@@ -55,7 +55,8 @@ class Repository(Generic[M]):
     async def find(self, item_id: Any) -> M | None:
         pk = self.model.__mapper__.primary_key[0]
         result = await self.session.execute(self.scoped(select(self.model).where(pk == item_id)))
-        return result.scalar_one_or_none()
+        row: M | None = result.scalar_one_or_none()
+        return row
 
     async def list(
         self,
@@ -102,6 +103,10 @@ class Repository(Generic[M]):
 
     def check_owner(self, row: M) -> None:
         owner = getattr(row, "user_id", None)
-        if (self.per_owner and owner is not None and not self.scope.is_superuser
-                and owner != self.scope.user_id):
+        if (
+            self.per_owner
+            and owner is not None
+            and not self.scope.is_superuser
+            and owner != self.scope.user_id
+        ):
             raise PermissionDeniedError(f"this {self.label} belongs to another user")

@@ -27,8 +27,15 @@ class SqlRunStore:
         values = {k: getattr(run, k) for k in _RUN_COLUMNS}
         values["created_at"] = values["created_at"] or now
         values["updated_at"] = now
-        for key, default in (("steps", []), ("logs", []), ("tags", []), ("meta", {}),
-                             ("request", {}), ("progress", 0.0), ("attempts", 0)):
+        for key, default in (
+            ("steps", []),
+            ("logs", []),
+            ("tags", []),
+            ("meta", {}),
+            ("request", {}),
+            ("progress", 0.0),
+            ("attempts", 0),
+        ):
             if values[key] is None:
                 values[key] = default
         async with self.db.session() as session:

@@ -81,8 +81,14 @@ class TextInput(Component):
     outputs = (Output("text", DataType.MESSAGE, "Output Text"),)
 
     async def build(self, ctx: VertexContext, params: dict[str, Any]) -> Mapping[str, Any]:
-        return {"text": Message(text=to_text(params["input_value"]), sender="User",
-                                sender_name="User", session_id=ctx.session_id)}
+        return {
+            "text": Message(
+                text=to_text(params["input_value"]),
+                sender="User",
+                sender_name="User",
+                session_id=ctx.session_id,
+            )
+        }
 
 
 class TextOutput(Component):
