@@ -176,7 +176,10 @@ class FlowService:
             raise ConflictError(
                 f"flow {flow.id} was changed since you read it (stored updated_at "
                 f"{stored.isoformat()}, yours {seen.isoformat()}); reload it and apply your "
-                "change again", field="last_known_updated_at", updated_at=stored.isoformat())
+                "change again",
+                field="last_known_updated_at",
+                updated_at=stored.isoformat(),
+            )
 
     @staticmethod
     def _next_stamp(flow: Flow) -> datetime:

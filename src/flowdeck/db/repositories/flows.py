@@ -201,7 +201,7 @@ class FlowRepository(Repository[Flow]):
         stmt = select(FlowVersion.id, FlowVersion.version).where(
             FlowVersion.tenant_id == self.scope.tenant_id, FlowVersion.id.in_(list(version_ids))
         )
-        return {vid: label for vid, label in (await self.session.execute(stmt)).tuples()}
+        return {row[0]: row[1] for row in (await self.session.execute(stmt)).all()}
 
     @staticmethod
     async def public(session: AsyncSession, flow_id: str) -> Flow | None:

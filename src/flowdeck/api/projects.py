@@ -1,0 +1,115 @@
+"""Projects at Langflow's paths (`/api/v1/projects`, and the legacy `/api/v1/folders`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, UploadFile
+from fastapi.responses import Response
+
+from flowdeck.api.flows import FlowsDep, zip_response
+from flowdeck.api.paths import both
+from flowdeck.api.responses import JSON
+from flowdeck.db.models import Project
+from flowdeck.schemas.flows import (
+    FlowRead,
+    Page,
+    ProjectCreate,
+    ProjectRead,
+    ProjectUpdate,
+    ProjectWithFlows,
+    ProjectWithPage,
+)
+from flowdeck.services.flow_files import export
+from flowdeck.services.projects import ProjectService
+
+router = APIRouter(prefix="/api/v1/projects", tags=["Projects"])
+folders_router = APIRouter(prefix="/api/v1/folders", tags=["Projects"], include_in_schema=False)
+
+
+def project_service(flows: FlowsDep) -> ProjectService:
+    return ProjectService(flows)
+
+
+ProjectsDep = Annotated[ProjectService, Depends(project_service)]
+
+
+async def create_project(body: ProjectCreate, projects: ProjectsDep) -> Project:
+    """Create a project; `flows_list` and `components_list` move those flows into it."""
+    return await projects.create(body)
+
+
+async def read_projects(
+    projects: ProjectsDep,
+    sort_by: str | None = None,
+    sort_order: Literal["asc", "desc"] = "asc",
+) -> list[Project]:
+    """The caller's projects."""
+    return await projects.owned(sort_by, sort_order == "desc")
+
+
+async def download_file(project_id: UUID, projects: ProjectsDep) -> Response:
+    """Every flow of the project in a zip, one JSON file each."""
+    project = await projects.get(str(project_id))
+    rows, _ = await projects.flows_of(project)
+    docs = [export(r) for r in await projects.flows.reads(rows)]
+    return zip_response(docs, f"{project.name}_flows")
+
+
+async def upload_file(file: UploadFile, projects: ProjectsDep) -> list[FlowRead]:
+    """A new project with the flows of a JSON ({folder_name, flows}) or zip file."""
+    _, flows = await projects.upload(file.filename, await file.read())
+    return await projects.flows.reads(flows)
+
+
+async def read_project(
+    project_id: UUID,
+    projects: ProjectsDep,
+    page: Annotated[int | None, Query(ge=1)] = None,
+    size: Annotated[int | None, Query(ge=1, le=100)] = None,
+    is_component: bool = False,
+    is_flow: bool = False,
+    search: str = "",
+) -> JSON:
+    """The project with its flows; with `page` and `size`, one page of them."""
+    project = await projects.get(str(project_id))
+    rows, total = await projects.flows_of(
+        project, is_component=is_component, is_flow=is_flow, search=search, page=page, size=size
+    )
+    reads = await projects.flows.reads(rows)
+    read = ProjectRead.model_validate(project)
+    if page is not None and size is not None:
+        body: Any = ProjectWithPage(
+            project=read, folder=read, flows=Page[FlowRead].of(reads, total, page, size)
+        )
+    else:
+        body = ProjectWithFlows(**read.model_dump(), flows=reads)
+    return JSON(body.model_dump(mode="json"))
+
+
+async def update_project(project_id: UUID, body: ProjectUpdate, projects: ProjectsDep) -> Project:
+    """Rename, move, or (with `flows` / `components`) set which flows the project holds."""
+    return await projects.update(str(project_id), body)
+
+
+async def delete_project(project_id: UUID, projects: ProjectsDep) -> Response:
+    """Delete the project, its sub-projects and all their flows."""
+    await projects.delete(str(project_id))
+    return Response(status_code=204)
+
+
+ROUTES: list[tuple[str, str, Callable[..., Any], dict[str, Any]]] = [
+    ("POST", "/", create_project, {"response_model": ProjectRead, "status_code": 201}),
+    ("GET", "/", read_projects, {"response_model": list[ProjectRead]}),
+    ("GET", "/download/{project_id}", download_file, {"response_model": None}),
+    ("POST", "/upload/", upload_file, {"response_model": list[FlowRead], "status_code": 201}),
+    ("GET", "/{project_id}", read_project, {"response_model": None}),
+    ("PATCH", "/{project_id}", update_project, {"response_model": ProjectRead}),
+    ("DELETE", "/{project_id}", delete_project, {"response_model": None, "status_code": 204}),
+]
+
+for _router in (router, folders_router):
+    for _method, _path, _endpoint, _options in ROUTES:
+        both(_router, _method, _path, **_options)(_endpoint)

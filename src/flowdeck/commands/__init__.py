@@ -1,0 +1,1 @@
+"""The command-line commands, one module each, imported only when the command runs."""

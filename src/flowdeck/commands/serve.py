@@ -1,0 +1,33 @@
+"""`flowdeck serve`: the HTTP server (uvicorn), settings checked before it starts."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def serve_command(host: str | None, port: int | None, workers: int | None) -> int:
+    """Start the server; a bad setting stops it here with a message naming the setting."""
+    from flowdeck.settings import SettingsError, load_settings
+
+    overrides = {"host": host, "port": port, "workers": workers}
+    for name, value in overrides.items():
+        if value is not None:
+            os.environ[f"FLOWDECK_{name.upper()}"] = str(value)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"flowdeck: {exc.message}", file=sys.stderr)
+        return 2
+    import uvicorn
+
+    uvicorn.run(
+        "flowdeck.api.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level,
+        access_log=False,
+    )
+    return 0

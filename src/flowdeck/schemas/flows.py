@@ -1,0 +1,228 @@
+"""Flows, flow versions and projects as the API reads and writes them (Langflow's field names)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, computed_field
+
+T = TypeVar("T")
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """Naive datetimes (SQLite gives them back so) are UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+UtcDatetime = Annotated[datetime | None, AfterValidator(as_utc)]
+_PROJECT = AliasChoices("project_id", "folder_id")
+_CREATED = AliasChoices("created_at", "create_at")
+
+
+class AccessType(StrEnum):
+    PRIVATE = "PRIVATE"
+    PUBLIC = "PUBLIC"
+    RESTRICTED = "RESTRICTED"
+
+
+class FlowFields(BaseModel):
+    """The fields a client may set on a flow; unknown fields (a whole FlowRead) are ignored."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    description: str | None = None
+    icon: str | None = Field(None, max_length=255)
+    icon_bg_color: str | None = Field(None, max_length=32)
+    gradient: str | None = Field(None, max_length=255)
+    data: dict[str, Any] | None = None
+    is_component: bool | None = None
+    webhook: bool | None = None
+    endpoint_name: str | None = Field(None, max_length=255)
+    tags: list[str] | None = None
+    locked: bool | None = None
+    mcp_enabled: bool | None = None
+    action_name: str | None = Field(None, max_length=255)
+    action_description: str | None = None
+    access_type: AccessType | None = None
+    project_id: str | None = Field(None, validation_alias=_PROJECT)
+    flow_type: str | None = Field(None, max_length=32)
+    slug: str | None = Field(None, max_length=200)
+
+
+class FlowCreate(FlowFields):
+    name: str = Field(min_length=1, max_length=255)
+
+
+class FlowUpdate(FlowFields):
+    name: str | None = Field(None, min_length=1, max_length=255)
+    last_known_updated_at: datetime | None = None
+
+
+class FlowBatch(BaseModel):
+    flows: list[FlowCreate]
+
+
+class FlowRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True, populate_by_name=True)
+
+    id: str
+    name: str
+    description: str | None = None
+    icon: str | None = None
+    icon_bg_color: str | None = None
+    gradient: str | None = None
+    data: dict[str, Any] | None = None
+    is_component: bool = False
+    updated_at: UtcDatetime = None
+    create_at: UtcDatetime = Field(None, validation_alias=_CREATED)
+    webhook: bool = False
+    endpoint_name: str | None = None
+    tags: list[Any] = Field(default_factory=list)
+    locked: bool = False
+    mcp_enabled: bool = False
+    action_name: str | None = None
+    action_description: str | None = None
+    access_type: AccessType = AccessType.PRIVATE
+    user_id: int | None = None
+    tenant_id: int | None = None
+    business_id: int | None = None
+    org_id: int | None = None
+    project_id: str | None = Field(None, validation_alias=_PROJECT)
+    slug: str | None = None
+    flow_type: str = "automation"
+    is_online: bool = False
+    online_version_id: int | None = None
+    online_version: str | None = None
+    deployment_status: str = "running"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def folder_id(self) -> str | None:
+        return self.project_id
+
+
+class FlowHeader(BaseModel):
+    """The few fields a flow list needs (`header_flows=true`); data only for components."""
+
+    model_config = ConfigDict(from_attributes=True, populate_by_name=True)
+
+    id: str
+    name: str
+    slug: str | None = None
+    description: str | None = None
+    is_component: bool = False
+    endpoint_name: str | None = None
+    data: dict[str, Any] | None = None
+    access_type: AccessType = AccessType.PRIVATE
+    tags: list[Any] = Field(default_factory=list)
+    mcp_enabled: bool = False
+    action_name: str | None = None
+    action_description: str | None = None
+    locked: bool = False
+    is_online: bool = False
+    updated_at: UtcDatetime = None
+    project_id: str | None = Field(None, validation_alias=_PROJECT)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def folder_id(self) -> str | None:
+        return self.project_id
+
+
+class Page(BaseModel, Generic[T]):
+    """Langflow's page of results."""
+
+    items: list[T]
+    total: int
+    page: int
+    size: int
+    pages: int
+
+    @classmethod
+    def of(cls, items: list[T], total: int, page: int, size: int) -> Page[T]:
+        return cls(
+            items=items,
+            total=total,
+            page=page,
+            size=size,
+            pages=(total + size - 1) // size if size else 0,
+        )
+
+
+class FlowVersionCreate(BaseModel):
+    version: str = Field(min_length=1, max_length=64)
+    note: str | None = None
+
+
+class FlowVersionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    flow_id: str
+    tenant_id: int | None = None
+    version: str
+    note: str | None = None
+    name: str
+    description: str | None = None
+    data: dict[str, Any] | None = None
+    user_id: int | None = Field(None, validation_alias=AliasChoices("created_by", "user_id"))
+    create_at: UtcDatetime = Field(None, validation_alias=_CREATED)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def flow_version(self) -> str:
+        return self.version
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def version_note(self) -> str | None:
+        return self.note
+
+
+class ProjectCreate(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    name: str = Field("", max_length=255)
+    description: str | None = None
+    parent_id: str | None = None
+    flows_list: list[str] | None = None
+    components_list: list[str] | None = None
+
+
+class ProjectUpdate(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    name: str | None = Field(None, min_length=1, max_length=255)
+    description: str | None = None
+    parent_id: str | None = None
+    flows: list[str] | None = None
+    components: list[str] | None = None
+
+
+class ProjectRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    description: str | None = None
+    parent_id: str | None = None
+    tenant_id: int | None = None
+    user_id: int | None = None
+    create_at: UtcDatetime = Field(None, validation_alias=_CREATED)
+    updated_at: UtcDatetime = None
+
+
+class ProjectWithFlows(ProjectRead):
+    flows: list[FlowRead] = Field(default_factory=list)
+
+
+class ProjectWithPage(BaseModel):
+    """A project and one page of its flows (`page` and `size` given)."""
+
+    project: ProjectRead
+    folder: ProjectRead
+    flows: Page[FlowRead]
