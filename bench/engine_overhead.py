@@ -60,15 +60,17 @@ def wide(n: int) -> dict[str, Any]:
 SHAPES: dict[str, Callable[[int], dict[str, Any]]] = {"chain": chain, "wide": wide}
 
 
-async def _measure(engine: Engine, doc: dict[str, Any], n: int) -> tuple[float, float, float]:
-    """Seconds per vertex for (compile, run, bare coroutine call), over ~WORK vertices."""
+async def _measure(
+    engine: Engine, doc: dict[str, Any], n: int, work: int
+) -> tuple[float, float, float]:
+    """Seconds per vertex for (compile, run, bare coroutine call), over ~`work` vertices."""
     body = NoOp()
-    reps = max(1, WORK // n)
+    reps = max(1, work // n)
     compile_s = run_s = 0.0
+    # Start from a collected heap, so garbage left by the previous measurement is not
+    # collected (and billed) during this one.
+    gc.collect()
     for _ in range(reps):
-        # Each timing starts from a collected heap, so garbage left by the previous one
-        # does not land on it.
-        gc.collect()
         start = time.perf_counter()
         graph = engine.compile(doc)
         compile_s += time.perf_counter() - start
@@ -86,24 +88,24 @@ async def _measure(engine: Engine, doc: dict[str, Any], n: int) -> tuple[float, 
 
 
 async def _rounds(
-    engine: Engine, sizes: tuple[int, ...], rounds: int
+    engine: Engine, sizes: tuple[int, ...], rounds: int, work: int
 ) -> dict[tuple[str, int], list[tuple[float, float, float]]]:
     """Every shape and size once per round, so a slow spell of the machine hits them alike."""
     docs = {(name, n): shape(n) for name, shape in SHAPES.items() for n in sizes}
     samples: dict[tuple[str, int], list[tuple[float, float, float]]] = {k: [] for k in docs}
     for _ in range(rounds):
         for (name, n), doc in docs.items():
-            samples[name, n].append(await _measure(engine, doc, n))
+            samples[name, n].append(await _measure(engine, doc, n, work))
     return samples
 
 
 def main(quick: bool | None = None) -> bool:
     """Print the table and the verdicts; True when every target is met."""
     quick = quick_mode(quick)
-    sizes, rounds = (QUICK_SIZES, 1) if quick else (SIZES, ROUNDS)
+    sizes, rounds, work = (QUICK_SIZES, 1, 200) if quick else (SIZES, ROUNDS, WORK)
     engine = Engine(ComponentRegistry([NoOp]))
     header("engine overhead per vertex (no-op components)")
-    samples = asyncio.run(_rounds(engine, sizes, rounds))
+    samples = asyncio.run(_rounds(engine, sizes, rounds, work))
     print(
         f"  {'shape':6} {'vertices':>8} {'compile µs':>11} {'run µs':>8} {'total µs':>9}"
         f"   run = x bare coroutine call   (per vertex, median of {rounds} rounds)"

@@ -118,6 +118,9 @@ def _imports_done() -> None:
     import gc
 
     if not gc.isenabled():
+        from flowdeck.engine.components.registry import default_registry
+
+        default_registry()  # imports every built-in component
         gc.freeze()
         gc.enable()
 

@@ -167,6 +167,11 @@ def test_stream_prints_tokens_once(tmp_path: Path, model_url: str) -> None:
     assert "OpenAI Chat (llm)" in proc.stderr
     plain = flowdeck("run", flow, "--input", "hi")
     assert plain.stdout == "Hello from the model\n"
+    as_json = flowdeck("run", flow, "--input", "hi", "--stream", "-o", "json")
+    assert as_json.returncode == 0, as_json.stderr
+    answer = json.loads(as_json.stdout)["outputs"][0]["outputs"][0]
+    assert answer["results"]["message"]["text"] == "Hello from the model"
+    assert "Hello from the model" in as_json.stderr
 
 
 def test_subflow_paths_resolve_next_to_the_flow_file(tmp_path: Path) -> None:

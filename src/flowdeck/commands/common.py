@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from flowdeck.cli import EXIT_FAILED, EXIT_USAGE
+
 if TYPE_CHECKING:
     from flowdeck.engine.core import Engine
     from flowdeck.engine.flowfile import FlowSpec
@@ -19,13 +21,13 @@ TRUTHY = frozenset({"1", "true", "yes", "on"})
 class CliError(Exception):
     """A failure the user can fix: printed as one line, never as a traceback."""
 
-    def __init__(self, message: str, code: int = 1) -> None:
+    def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
 
 
-def fail(message: str, code: int = 1) -> int:
+def fail(message: str, code: int = EXIT_FAILED) -> int:
     sys.stderr.write(f"error: {message}\n")
     return code
 
@@ -53,7 +55,7 @@ def parse_tweaks(items: list[str]) -> dict[str, dict[str, Any]]:
         key, eq, raw = item.partition("=")
         component, dot, field = key.rpartition(".")
         if not eq or not dot or not component or not field:
-            raise CliError(f"bad --tweak {item!r}: expected COMPONENT.FIELD=VALUE", code=2)
+            raise CliError(f"bad --tweak {item!r}: expected COMPONENT.FIELD=VALUE", code=EXIT_USAGE)
         try:
             value: Any = orjson.loads(raw)
         except orjson.JSONDecodeError:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.console import Console
 from rich.live import Live
@@ -24,8 +24,12 @@ class StreamDisplay:
     stream, since both share the terminal.
     """
 
-    def __init__(self, names: dict[str, str], console: Console | None = None) -> None:
+    def __init__(
+        self, names: dict[str, str], tokens: TextIO | None = None, console: Console | None = None
+    ) -> None:
         self.names = names  # vertex id -> "Display Name (id)"
+        # Tokens go to stdout, unless stdout is reserved for a JSON document.
+        self.tokens = tokens or sys.stdout
         self.console = console or Console(stderr=True, highlight=False)
         self.running: dict[str, str] = {}
         self._live: Live | None = None
@@ -77,14 +81,14 @@ class StreamDisplay:
             self._live.stop()
             self._live = None
         self._chunks.setdefault(message_id, []).append(chunk)
-        sys.stdout.write(chunk)
-        sys.stdout.flush()
+        self.tokens.write(chunk)
+        self.tokens.flush()
         self._mid_line = not chunk.endswith("\n") if chunk else self._mid_line
 
     def _end_tokens(self) -> None:
         if self._mid_line:
-            sys.stdout.write("\n")
-            sys.stdout.flush()
+            self.tokens.write("\n")
+            self.tokens.flush()
             self._mid_line = False
 
     def _show_spinner(self) -> None:

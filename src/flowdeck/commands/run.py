@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from flowdeck.cli import EXIT_USAGE
 from flowdeck.commands.common import (
     CliError,
     compile_flow,
@@ -39,7 +40,7 @@ def run_command(
     """Load, compile and run a flow; print its output; 0 when the run completed."""
     tweak_map = parse_tweaks(list(tweaks))
     if timeout is not None and timeout <= 0:
-        raise CliError("--timeout must be a positive number of seconds", code=2)
+        raise CliError("--timeout must be a positive number of seconds", code=EXIT_USAGE)
     if input_value == "-":
         input_value = sys.stdin.read()
     spec = load_flow(flow)
@@ -55,7 +56,8 @@ def run_command(
         from flowdeck.commands.progress import StreamDisplay
 
         display = StreamDisplay(
-            {vid: f"{v.display_name} ({vid})" for vid, v in graph.vertices.items()}
+            {vid: f"{v.display_name} ({vid})" for vid, v in graph.vertices.items()},
+            tokens=sys.stderr if output_format == "json" else sys.stdout,
         )
     result = asyncio.run(_execute(engine, graph, request, display))
     if display is not None:

@@ -96,7 +96,9 @@ class FlowService:
         values["name"] = name
         values["endpoint_name"] = await self._endpoint(body.endpoint_name, rename=rename_clashes)
         values["slug"] = (
-            await self._slug(body.slug) if body.slug else await self.repo.unique_slug(name)
+            await self._slug(body.slug, rename=rename_clashes)
+            if body.slug
+            else await self.repo.unique_slug(name)
         )
         if body.project_id:
             await self.projects.get(body.project_id)
@@ -206,13 +208,15 @@ class FlowService:
             f"endpoint name {name!r} is used by another flow", field="endpoint_name"
         )
 
-    async def _slug(self, slug: str, exclude: str | None = None) -> str:
+    async def _slug(self, slug: str, exclude: str | None = None, rename: bool = False) -> str:
         if not SLUG.match(slug):
             raise InvalidInputError(
                 f"slug {slug!r} may only contain lowercase letters, digits, '-' and '_'",
                 field="slug",
             )
         if await self.repo.slug_taken(slug, exclude):
+            if rename:
+                return await self.repo.unique_slug(slug)
             raise ConflictError(f"slug {slug!r} is used by another flow", field="slug")
         return slug
 
