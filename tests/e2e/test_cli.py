@@ -3,51 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "examples"
-HELLO = EXAMPLES / "hello.json"
-_SCRIPT = Path(sys.executable).with_name("flowdeck")
-COMMAND = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "flowdeck"]
-
-
-def flowdeck(
-    *args: str | Path, stdin: str | None = None, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if k != "FLOWDECK_ALLOW_CUSTOM_CODE"}
-    full_env.update({"NO_PROXY": "127.0.0.1,localhost", **(env or {})})
-    return subprocess.run(
-        [*COMMAND, *map(str, args)],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=full_env,
-        timeout=60,
-        check=False,
-    )
-
-
-def assert_clean_failure(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
-    assert proc.returncode != 0, proc.stdout
-    assert "Traceback" not in proc.stderr
-    assert "Traceback" not in proc.stdout
-    for needle in needles:
-        assert needle in proc.stderr, proc.stderr
-
-
-def write_flow(path: Path, nodes: list[dict[str, object]], edges: list[dict[str, str]]) -> Path:
-    path.write_text(json.dumps({"nodes": nodes, "edges": edges}))
-    return path
-
+from tests.e2e.cli_support import EXAMPLES, HELLO, assert_clean_failure, flowdeck, write_flow
 
 # -- run ------------------------------------------------------------------------------------
 
@@ -107,71 +67,6 @@ def test_prompt_example_fills_the_template_from_a_text_input() -> None:
 def test_input_dash_reads_standard_input() -> None:
     proc = flowdeck("run", HELLO, "--input", "-", stdin="from stdin")
     assert proc.stdout == "from stdin\n"
-
-
-def test_stream_shows_progress_and_skipped_branches() -> None:
-    proc = flowdeck("run", EXAMPLES / "router.yaml", "--input", "hello", "--stream")
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == "Thanks for your message!\n"
-    assert "Chat Input (in)" in proc.stderr
-    assert "Support answer (support) skipped" in proc.stderr
-    assert "completed" in proc.stderr
-
-
-class _FakeOpenAI(BaseHTTPRequestHandler):
-    """Answers /chat/completions with a streamed reply, token by token."""
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("content-length", 0)))
-        self.send_response(200)
-        self.send_header("content-type", "text/event-stream")
-        self.end_headers()
-        for token in ("Hello", " from", " the model"):
-            chunk = {"choices": [{"index": 0, "delta": {"content": token}}]}
-            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-            self.wfile.flush()
-        self.wfile.write(b"data: [DONE]\n\n")
-
-    def log_message(self, format: str, *args: object) -> None:
-        return None
-
-
-@pytest.fixture
-def model_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeOpenAI)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def test_stream_prints_tokens_once(tmp_path: Path, model_url: str) -> None:
-    flow = write_flow(
-        tmp_path / "chat.json",
-        [
-            {"id": "in", "type": "ChatInput"},
-            {"id": "llm", "type": "OpenAIChat", "params": {"base_url": model_url, "model": "m"}},
-            {"id": "out", "type": "ChatOutput"},
-        ],
-        [
-            {"from": "in.message", "to": "llm.input_value"},
-            {"from": "llm.message", "to": "out.input_value"},
-        ],
-    )
-    proc = flowdeck("run", flow, "--input", "hi", "--stream")
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == "Hello from the model\n"
-    assert "OpenAI Chat (llm)" in proc.stderr
-    plain = flowdeck("run", flow, "--input", "hi")
-    assert plain.stdout == "Hello from the model\n"
-    as_json = flowdeck("run", flow, "--input", "hi", "--stream", "-o", "json")
-    assert as_json.returncode == 0, as_json.stderr
-    answer = json.loads(as_json.stdout)["outputs"][0]["outputs"][0]
-    assert answer["results"]["message"]["text"] == "Hello from the model"
-    assert "Hello from the model" in as_json.stderr
 
 
 def test_subflow_paths_resolve_next_to_the_flow_file(tmp_path: Path) -> None:
