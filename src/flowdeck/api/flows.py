@@ -30,6 +30,7 @@ from flowdeck.services.flow_files import (
     zip_name,
 )
 from flowdeck.services.flows import FlowService, public_flow
+from flowdeck.services.graphs import snapshot
 
 router = APIRouter(prefix="/api/v1", tags=["Flows"])
 
@@ -56,7 +57,7 @@ async def read_public_flow(flow_id: UUID, session: SessionDep, services: Service
     """Read a PUBLIC flow without credentials (secrets blanked)."""
     flow = await public_flow(session, str(flow_id), enabled=services.settings.public_flows)
     read = FlowRead.model_validate(flow)
-    read.data = strip_secrets(read.data)
+    read.data = strip_secrets(snapshot(read.data)) if read.data is not None else None
     return read
 
 

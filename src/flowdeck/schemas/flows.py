@@ -6,7 +6,15 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, computed_field
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    computed_field,
+    field_validator,
+)
 
 T = TypeVar("T")
 
@@ -51,6 +59,12 @@ class FlowFields(BaseModel):
     project_id: str | None = Field(None, validation_alias=_PROJECT)
     flow_type: str | None = Field(None, max_length=32)
     slug: str | None = Field(None, max_length=200)
+
+    @field_validator("project_id", "endpoint_name", "slug", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        """Clients send "" for "no value" as often as null."""
+        return None if value == "" else value
 
 
 class FlowCreate(FlowFields):

@@ -164,7 +164,16 @@ class FlowService:
                 is_component=changes.get("is_component", flow.is_component),
             )
         changes["updated_at"] = self._next_stamp(flow)
-        return await unique(self.repo.update(flow, changes))
+        if body.last_known_updated_at is None:
+            return await unique(self.repo.update(flow, changes))
+        # The row lock above holds on PostgreSQL; on SQLite only this compare-and-set does.
+        if not await unique(self.repo.update_unchanged(flow, changes)):
+            raise ConflictError(
+                f"flow {flow.id} was changed by another request at the same time; reload it "
+                "and apply your change again",
+                field="last_known_updated_at",
+            )
+        return flow
 
     def _check_fresh(self, flow: Flow, known: datetime) -> None:
         """A write based on an older copy than the stored one is refused (409), never merged."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 
 def node(node_id: str, type_name: str, **values: Any) -> dict[str, Any]:
     """A node in Langflow's layout, setting only the given template values."""
@@ -44,3 +46,11 @@ def chat_graph(greeting: str = "Hello") -> dict[str, Any]:
 
 def flow(name: str, **extra: Any) -> dict[str, Any]:
     return {"name": name, "data": chat_graph(), **extra}
+
+
+async def create(client: httpx.AsyncClient, name: str, **extra: Any) -> dict[str, Any]:
+    """Create a flow through the API; fails the test unless it is 201."""
+    resp = await client.post("/api/v1/flows/", json=flow(name, **extra))
+    assert resp.status_code == 201, resp.text
+    body: dict[str, Any] = resp.json()
+    return body

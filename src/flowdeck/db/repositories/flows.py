@@ -170,6 +170,20 @@ class FlowRepository(Repository[Flow]):
         await self.session.flush()
         return len(rows)
 
+    async def update_unchanged(self, flow: Flow, values: dict[str, Any]) -> bool:
+        """Write only if the row still has the `updated_at` it was read with (compare-and-set)."""
+        self.check_owner(flow)
+        result = await self.session.execute(
+            update(Flow)
+            .where(Flow.id == flow.id, Flow.updated_at == flow.updated_at)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            return False
+        await self.session.refresh(flow)
+        return True
+
     async def set_online(self, flow: Flow, version_id: int | None) -> Flow:
         """Publish or unpublish without touching `updated_at` (the draft did not change)."""
         self.check_owner(flow)
