@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import httpx
 import orjson
 
 from flowdeck.engine.components._values import number
@@ -68,6 +67,8 @@ class OpenAIChat(Component):
     )
 
     async def build(self, ctx: VertexContext, params: dict[str, Any]) -> Mapping[str, Any]:
+        import httpx  # loaded on first use: it costs ~85 ms of CLI start-up
+
         base = (params["openai_api_base"] or params["base_url"] or DEFAULT_BASE_URL).rstrip("/")
         model = params["model_name"] or params["model"]
         if not model:
