@@ -33,6 +33,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests bench
 
 bench: $(STAMP)
+	$(BIN)/python -m bench.servers
 	$(BIN)/python -m bench
 
 clean:

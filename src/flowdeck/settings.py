@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from flowdeck.errors import FlowdeckError
@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     redis_prefix: str = "flowdeck"
     event_retention_seconds: int = Field(3600, ge=10)
     lease_seconds: float = Field(15.0, gt=0)
+    requeue_after: float = Field(120.0, gt=0, description="seconds a queued run may go unclaimed")
+    broker_visibility_timeout: float = Field(600.0, gt=0)
+    worker_shutdown: Literal["soft", "hard"] = "soft"
     monitor_retention: int = Field(10_000, ge=10, description="records kept per flow and kind")
     run_retention: int = Field(100_000, ge=100, description="finished runs kept in total")
     allow_custom_code: bool = False
@@ -71,6 +74,19 @@ class Settings(BaseSettings):
         if value and not value.startswith(("sqlite", "postgresql")):
             raise ValueError("must be a sqlite or postgresql URL")
         return value
+
+    @model_validator(mode="after")
+    def _deployment_shape(self) -> Settings:
+        if self.broker_url and not self.redis_url:
+            raise ValueError("FLOWDECK_BROKER_URL needs FLOWDECK_REDIS_URL (the event bus)")
+        if self.broker_url and not self.database_url.startswith("postgresql"):
+            raise ValueError("FLOWDECK_BROKER_URL needs a PostgreSQL FLOWDECK_DATABASE_URL")
+        if self.workers > 1 and not self.broker_url:
+            raise ValueError(
+                "FLOWDECK_WORKERS > 1 needs the distributed mode "
+                "(FLOWDECK_BROKER_URL, FLOWDECK_REDIS_URL, PostgreSQL)"
+            )
+        return self
 
     @cached_property
     def db_url(self) -> str:
@@ -115,6 +131,8 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         problems = "; ".join(
             f"{ENV_PREFIX}{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            if err["loc"]
+            else err["msg"].removeprefix("Value error, ")
             for err in exc.errors()
         )
         raise SettingsError(f"invalid setting(s): {problems}") from exc

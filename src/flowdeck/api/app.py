@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from flowdeck import __version__
+from flowdeck import __version__, observability
 from flowdeck.api import errors
 from flowdeck.api.responses import JSON
 from flowdeck.api.routers import ROUTERS
@@ -44,4 +44,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(errors.RequestContext, max_body=settings.max_body_bytes)
+    observability.install(app)  # log buffer, metrics (outermost middleware)
     return app

@@ -88,15 +88,14 @@ async def _events(services: Services, run: Run, delivery: Delivery, cursor: int 
     if delivery in ("streaming", "direct"):
         return _stream(services, run, cursor or 0)
     # Polling: what arrived since the caller's cursor (or since this job's last poll).
-    polled: dict[str, int] = services.extras.setdefault("poll_cursors", {})
-    after = cursor if cursor is not None else polled.get(run.id, 0)
-    events = await services.bus.read(run.id, after, wait=POLL_WAIT)
-    if not events and services.bus.is_finished(run.id) is None:
+    bus = services.bus
+    after = cursor if cursor is not None else await bus.poll_position(run.id)
+    events = await bus.read(run.id, after, wait=POLL_WAIT)
+    if not events and await bus.is_finished(run.id) is None:
         events = [item async for item in events_since(services, run, after)]
     last = events[-1][0] if events else after
-    polled[run.id] = last
-    if events and events[-1][1] in ("end", "error"):
-        polled.pop(run.id, None)
+    if last != after:
+        await bus.set_poll_position(run.id, last)
     content = b"".join(encode_event(name, data) for _, name, data in events)
     return Response(content, media_type=NDJSON, headers={"X-Flowdeck-Cursor": str(last)})
 

@@ -7,15 +7,23 @@ from fastapi import APIRouter
 from flowdeck.api import (
     api_keys,
     build,
+    files,
+    files_v2,
     flow_versions,
     flows,
     login,
+    logs,
+    metrics,
+    monitor,
     projects,
+    responses_api,
     run,
     runs,
     system,
     users,
+    workflows,
 )
+from flowdeck.api.dialects import control, executions, flow_runs, inspector
 
 ROUTERS: list[APIRouter] = [
     system.router,
@@ -29,4 +37,15 @@ ROUTERS: list[APIRouter] = [
     flow_versions.router,
     projects.router,
     projects.folders_router,
+    monitor.router,
+    files.router,
+    files_v2.router,
+    control.router,
+    inspector.router,
+    flow_runs.router,
+    executions.router,
+    workflows.router,
+    responses_api.router,
+    logs.router,
+    metrics.router,
 ]

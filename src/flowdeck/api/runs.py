@@ -34,6 +34,7 @@ class RunRead(BaseModel):
     session_id: str | None
     waiting_on: str | None
     attempts: int
+    worker: str | None
     user_id: int | None
     created_at: datetime
     updated_at: datetime

@@ -84,4 +84,23 @@ def build_app() -> typer.Typer:
         if code:
             raise typer.Exit(code)
 
+    @app.command("worker")
+    def worker(
+        concurrency: int | None = typer.Option(
+            None, help="Runs executed at once (default FLOWDECK_MAX_CONCURRENT_RUNS)."
+        ),
+        name: str | None = typer.Option(None, help="Worker name (default host and pid)."),
+        shutdown: str | None = typer.Option(
+            None,
+            help="On SIGTERM: 'soft' finishes runs in flight, 'hard' hands them to another "
+            "worker (FLOWDECK_WORKER_SHUTDOWN).",
+        ),
+    ) -> None:
+        """Execute runs from the broker (distributed mode: FLOWDECK_BROKER_URL, REDIS_URL)."""
+        from flowdeck.workers.celery_worker import worker_command
+
+        code = worker_command(concurrency, name, shutdown)
+        if code:
+            raise typer.Exit(code)
+
     return app

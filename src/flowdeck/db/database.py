@@ -48,6 +48,11 @@ class Database:
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
         async with self.engine.begin() as conn:
+            if not self.is_sqlite:
+                from sqlalchemy import text
+
+                # Several processes may start at once; one migrates, the others then find it done.
+                await conn.execute(text("SELECT pg_advisory_xact_lock(7860)"))
             await conn.run_sync(_upgrade)
 
     async def ping(self) -> None:

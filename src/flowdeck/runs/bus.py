@@ -28,8 +28,16 @@ class EventBus(Protocol):
     def stream(self, run_id: str, after: int = 0) -> AsyncIterator[Event]:
         """Events from `after` on, live, until the run's terminal event."""
 
-    def is_finished(self, run_id: str) -> bool | None:
+    async def is_finished(self, run_id: str) -> bool | None:
         """True once the terminal event is in; None when the bus holds nothing for the run."""
+
+    async def flush(self) -> None:
+        """Return once every event published so far is readable by other processes."""
+
+    async def poll_position(self, run_id: str) -> int:
+        """Where cursor-less polling of a run got to (shared by every API process)."""
+
+    async def set_poll_position(self, run_id: str, cursor: int) -> None: ...
 
     async def close(self) -> None: ...
 
@@ -38,6 +46,7 @@ class EventBus(Protocol):
 class _Log:
     events: list[Event] = field(default_factory=list)
     finished_at: float | None = None
+    polled: int = 0
     wakeup: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -96,7 +105,7 @@ class MemoryEventBus:
                 return
             await log.wakeup.wait()
 
-    def is_finished(self, run_id: str) -> bool | None:
+    async def is_finished(self, run_id: str) -> bool | None:
         log = self._logs.get(run_id)
         if log is None:
             return None
@@ -105,6 +114,18 @@ class MemoryEventBus:
     def forget(self, run_id: str) -> None:
         self._logs.pop(run_id, None)
         self._finished.pop(run_id, None)
+
+    async def flush(self) -> None:
+        return None
+
+    async def poll_position(self, run_id: str) -> int:
+        log = self._logs.get(run_id)
+        return log.polled if log is not None else 0
+
+    async def set_poll_position(self, run_id: str, cursor: int) -> None:
+        log = self._logs.get(run_id)
+        if log is not None:
+            log.polled = cursor
 
     async def close(self) -> None:
         self._logs.clear()

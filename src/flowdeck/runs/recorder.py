@@ -45,6 +45,8 @@ class RunRecorder:
         self.terminal: tuple[str, dict[str, Any]] | None = None
         self.planned = 0
         self.done = 0
+        # Bumped by everything a live run record shows (steps, progress, logs).
+        self.version = 0
 
     @property
     def progress(self) -> float:
@@ -57,6 +59,7 @@ class RunRecorder:
         handler = _HANDLERS.get(event)
         if handler is not None:
             handler(self, data)
+            self.version += 1
         self.bus.publish(self.run_id, event, data)
 
     def _sorted(self, data: dict[str, Any]) -> None:

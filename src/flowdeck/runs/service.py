@@ -9,9 +9,10 @@ from flowdeck.db.base import Base, utcnow
 from flowdeck.db.models import Run
 from flowdeck.engine import events as ev
 from flowdeck.errors import InvalidStateError, NotFoundError
+from flowdeck.observability import metrics
 from flowdeck.runs.bus import EventBus
 from flowdeck.runs.states import ALLOWED, RunState
-from flowdeck.runs.store import RunStore
+from flowdeck.runs.store import Fence, RunStore
 
 
 class ControlChannel(Protocol):
@@ -32,6 +33,7 @@ class RunService:
         run.state = RunState.QUEUED.value
         await self.store.create(run)
         self.bus.publish(run.id, ev.STATE, _state_payload(run))
+        await self.bus.flush()
         return run
 
     async def get(self, run_id: str) -> Run:
@@ -49,6 +51,7 @@ class RunService:
         expect: Collection[RunState] | None = None,
         records: list[Base] | None = None,
         final_event: tuple[str, dict[str, Any]] | None = None,
+        fence: Fence | None = None,
     ) -> Run:
         """Move a run to `to` if its current state allows it; store, then announce it."""
         sources = [s for s in (expect or RunState) if to in ALLOWED[s]]
@@ -61,18 +64,23 @@ class RunService:
             values["lease_until"] = None
             if to is RunState.COMPLETED:
                 values["progress"] = 1.0
-            run = await self.store.finish(run_id, values, records or [])
+            run = await self.store.finish(run_id, values, records or [], fence)
         else:
-            run = await self.store.update(run_id, values, from_states=[s.value for s in sources])
+            run = await self.store.update(
+                run_id, values, from_states=[s.value for s in sources], fence=fence
+            )
         if run is None:
             current = await self.get(run_id)
             raise InvalidStateError(
                 f"run {run_id} is {current.state}; it cannot become {to.value}", field="state"
             )
+        metrics.run_transition(to.value, run.trigger, RunState.QUEUED in sources)
         self.bus.publish(run_id, ev.STATE, _state_payload(run))
         if to.terminal:
             event, data = final_event or _final_event(run)
             self.bus.publish(run_id, event, data)
+        # Events must be readable elsewhere before anyone acts on the new state.
+        await self.bus.flush()
         return run
 
     # -- control ---------------------------------------------------------------------------

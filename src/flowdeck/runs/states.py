@@ -44,3 +44,13 @@ ALLOWED: dict[RunState, frozenset[RunState]] = {
 
 def can_move(current: RunState, target: RunState) -> bool:
     return target in ALLOWED[current]
+
+
+# Run.meta flags of queued runs that must not start until released: "hold" (recorded to be
+# started later, the executions dialect's "created") and "held_by_pause" (its flow is paused).
+HOLD_FLAGS = ("hold", "held_by_pause")
+
+
+def on_hold(meta: dict[str, object] | None) -> bool:
+    """Whether a queued run waits to be released rather than for a worker."""
+    return bool(meta) and any(meta.get(flag) for flag in HOLD_FLAGS)  # type: ignore[union-attr]

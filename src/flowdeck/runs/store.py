@@ -10,6 +10,10 @@ from flowdeck.db.base import Base, new_id, utcnow
 from flowdeck.db.models import Run
 from flowdeck.runs.states import UNFINISHED
 
+# (worker name, attempt): a write fenced by it applies only while that worker holds that attempt,
+# so a worker that lost its lease cannot overwrite the retry that replaced it.
+Fence = tuple[str, int]
+
 
 class RunStore(Protocol):
     """Durable run records. Every method returns once its write is committed."""
@@ -19,11 +23,18 @@ class RunStore(Protocol):
     async def get(self, run_id: str) -> Run | None: ...
 
     async def update(
-        self, run_id: str, changes: dict[str, Any], *, from_states: Collection[str] | None = None
+        self,
+        run_id: str,
+        changes: dict[str, Any],
+        *,
+        from_states: Collection[str] | None = None,
+        fence: Fence | None = None,
     ) -> Run | None:
         """Apply `changes` if the run is in one of `from_states`; the new record, else None."""
 
-    async def finish(self, run_id: str, changes: dict[str, Any], records: list[Base]) -> Run | None:
+    async def finish(
+        self, run_id: str, changes: dict[str, Any], records: list[Base], fence: Fence | None = None
+    ) -> Run | None:
         """Apply a terminal change and store the run's monitor records, in one transaction."""
 
     async def unfinished(self) -> list[Run]:
@@ -49,18 +60,27 @@ class MemoryRunStore:
         return copy.copy(run) if run is not None else None
 
     async def update(
-        self, run_id: str, changes: dict[str, Any], *, from_states: Collection[str] | None = None
+        self,
+        run_id: str,
+        changes: dict[str, Any],
+        *,
+        from_states: Collection[str] | None = None,
+        fence: Fence | None = None,
     ) -> Run | None:
         run = self.runs.get(run_id)
         if run is None or (from_states is not None and run.state not in from_states):
+            return None
+        if fence is not None and (run.worker, run.attempts) != fence:
             return None
         for key, value in changes.items():
             setattr(run, key, value)
         run.updated_at = utcnow()
         return copy.copy(run)
 
-    async def finish(self, run_id: str, changes: dict[str, Any], records: list[Base]) -> Run | None:
-        run = await self.update(run_id, changes, from_states=UNFINISHED)
+    async def finish(
+        self, run_id: str, changes: dict[str, Any], records: list[Base], fence: Fence | None = None
+    ) -> Run | None:
+        run = await self.update(run_id, changes, from_states=UNFINISHED, fence=fence)
         if run is not None:
             self.records.extend(records)
         return run

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import select
 
@@ -14,12 +15,19 @@ from flowdeck.db.models import Tenant, User
 from flowdeck.db.repositories.runs import SqlRunStore
 from flowdeck.engine import Engine
 from flowdeck.runs.bus import EventBus, MemoryEventBus
+from flowdeck.runs.queue import RunQueue
 from flowdeck.runs.service import RunService
-from flowdeck.runs.states import RunState
+from flowdeck.runs.states import RunState, on_hold
 from flowdeck.services.graphs import DbGraphSource, GraphCache
 from flowdeck.settings import Settings
+from flowdeck.storage import LocalStorage, Storage
 from flowdeck.workers.local import LocalRunQueue
 from flowdeck.workers.runner import RunJob, RunWorker
+
+if TYPE_CHECKING:
+    from flowdeck.runs.pubsub import Subscriber
+    from flowdeck.services.retention import RetentionTask
+    from flowdeck.workers.leases import LeaseKeeper, Reaper
 
 log = logging.getLogger("flowdeck")
 
@@ -35,55 +43,182 @@ class Services:
     runs: RunService
     graphs: GraphCache
     worker: RunWorker
-    queue: LocalRunQueue
+    queue: RunQueue
     signing_key: str = ""
     default_tenant_id: int = 1
+    role: Literal["api", "worker"] = "api"
+    storage: Storage | None = None
+    subscriber: Subscriber | None = None
+    reaper: Reaper | None = None
+    lease_keeper: LeaseKeeper | None = None
+    retention: RetentionTask | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, settings: Settings) -> Services:
+    def build(
+        cls,
+        settings: Settings,
+        role: Literal["api", "worker"] = "api",
+        worker_name: str = "local",
+    ) -> Services:
+        """Embedded (in-process queue and bus) unless a broker and Redis are configured."""
         db = Database(settings.db_url)
         engine = Engine(
             allow_custom_code=settings.allow_custom_code,
             run_timeout=settings.run_timeout or None,
             vertex_timeout=settings.step_timeout or None,
         )
-        bus = MemoryEventBus(retention_seconds=settings.event_retention_seconds)
-        store = SqlRunStore(db)
-        runs = RunService(store, bus)
         graphs = GraphCache(engine)
-        worker = RunWorker(engine, runs, DbGraphSource(db, graphs))
-        queue = LocalRunQueue(worker, settings.max_concurrent_runs)
-        runs.channel = queue
-        return cls(
-            settings,
-            db,
-            engine,
-            bus,
-            runs,
-            graphs,
-            worker,
-            queue,
-            signing_key=settings.signing_key(),
+        if not settings.distributed:
+            bus = MemoryEventBus(retention_seconds=settings.event_retention_seconds)
+            runs = RunService(SqlRunStore(db), bus)
+            worker = RunWorker(engine, runs, DbGraphSource(db, graphs), name=worker_name)
+            queue = LocalRunQueue(worker, settings.max_concurrent_runs)
+            runs.channel = queue
+            key = settings.signing_key()
+            services = cls(settings, db, engine, bus, runs, graphs, worker, queue, key)
+        else:
+            services = cls._distributed(settings, role, worker_name, db, engine, graphs)
+        services.storage = LocalStorage(settings.data_dir / "files")
+        return services
+
+    @classmethod
+    def _distributed(
+        cls,
+        settings: Settings,
+        role: Literal["api", "worker"],
+        worker_name: str,
+        db: Database,
+        engine: Engine,
+        graphs: GraphCache,
+    ) -> Services:
+        from redis.asyncio import Redis
+
+        from flowdeck.runs.pubsub import Subscriber
+        from flowdeck.runs.redis_bus import RedisEventBus
+        from flowdeck.workers.celery_app import CeleryRunQueue, make_celery
+        from flowdeck.workers.control import RedisControlChannel
+        from flowdeck.workers.leases import LeaseKeeper, Reaper
+
+        redis = Redis.from_url(settings.redis_url)
+        subscriber = Subscriber(redis)
+        prefix = settings.redis_prefix
+        bus = RedisEventBus(
+            redis, subscriber, prefix=prefix, retention_seconds=settings.event_retention_seconds
         )
+        runs = RunService(SqlRunStore(db), bus)
+        lease = settings.lease_seconds
+        worker = RunWorker(
+            engine, runs, DbGraphSource(db, graphs), name=worker_name, lease_seconds=lease
+        )
+        queue = CeleryRunQueue(make_celery(settings))
+        holder = worker if role == "worker" else None
+        runs.channel = RedisControlChannel(redis, subscriber, prefix=prefix, worker=holder)
+        reaper = Reaper(
+            db,
+            runs,
+            queue.dispatch,
+            lease_seconds=lease,
+            max_attempts=settings.max_run_attempts,
+            requeue_after=settings.requeue_after,
+        )
+        services = cls(settings, db, engine, bus, runs, graphs, worker, queue, role=role)
+        services.signing_key = settings.signing_key() if role == "api" else ""
+        services.subscriber, services.reaper = subscriber, reaper
+        services.lease_keeper = LeaseKeeper(db, worker, lease) if role == "worker" else None
+        services.extras["redis"] = redis
+        return services
 
     async def start(self) -> None:
         await self.db.migrate()
-        await self._bootstrap()
+        if self.role == "api":
+            await self._bootstrap()
+        if self.subscriber is not None:
+            await self.subscriber.start()
         await self.queue.start()
-        await self._recover()
+        if self.role == "api":
+            from flowdeck.services.retention import RetentionTask
+
+            self.retention = RetentionTask(self)
+            await self.retention.start()
+        if self.reaper is None:
+            await self._recover()
+            return
+        # Distributed: nothing is "left over" at start; lapsed leases show what was lost.
+        self.reaper.start()
+        if self.lease_keeper is not None:
+            self.lease_keeper.start()
 
     async def stop(self) -> None:
+        if self.retention is not None:
+            await self.retention.stop()
+        await self.worker.progress.stop()
+        for periodic in (self.lease_keeper, self.reaper):
+            if periodic is not None:
+                await periodic.stop()
         await self.queue.stop()
         await self.engine.aclose()
         await self.bus.close()
+        if self.subscriber is not None:
+            await self.subscriber.stop()
+        redis = self.extras.get("redis")
+        if redis is not None:
+            await redis.aclose()
         await self.db.dispose()
+
+    async def execute_by_id(self, run_id: str) -> RunState | None:
+        """Execute a queued run by id (a Celery task); None when it was no longer queued."""
+        run = await self.runs.store.get(run_id)
+        if run is None or run.state != RunState.QUEUED:
+            return None
+        if self.worker.draining:
+            await self.queue.enqueue(RunJob(run))  # for a worker that is not stopping
+            return None
+        return await self.worker.execute(RunJob(run))
+
+    async def hand_back_runs(self) -> int:
+        """Return the runs in flight here to the queue (a hard stop of this worker)."""
+        self.worker.draining = True
+        count = await self._hand_back()
+        # A run claimed just before `draining` was set registers its control a moment later.
+        await asyncio.sleep(0.5)
+        return count + await self._hand_back()
+
+    async def _hand_back(self) -> int:
+        count = 0
+        for run_id, control in list(self.worker.controls.items()):
+            if run_id in self.worker.lost:
+                continue
+            self.worker.lost.add(run_id)
+            try:
+                run = await self.runs.transition(
+                    run_id,
+                    RunState.QUEUED,
+                    expect=[s for s in RunState if s.active],
+                    changes={"worker": None, "lease_until": None, "waiting_on": None},
+                )
+            except Exception:
+                log.exception("could not hand back run %s", run_id)
+                continue
+            control.cancel("the worker is stopping; the run goes to another worker")
+            await self.queue.enqueue(RunJob(run))
+            count += 1
+        return count
 
     async def submit(self, job: RunJob) -> None:
         await self.queue.enqueue(job)
 
     async def _bootstrap(self) -> None:
         """The default tenant and the first superuser, created when missing."""
+        from sqlalchemy.exc import IntegrityError
+
+        try:
+            await self._create_defaults()
+        except IntegrityError:
+            # Another API process starting at the same moment created them first.
+            await self._create_defaults()
+
+    async def _create_defaults(self) -> None:
         s = self.settings
         async with self.db.session() as session:
             tenant = (
@@ -112,7 +247,8 @@ class Services:
         """Requeue queued runs; fail or retry runs that a previous process left running."""
         for run in await self.runs.store.unfinished():
             if run.state == RunState.QUEUED:
-                await self.queue.enqueue(RunJob(run))
+                if not on_hold(run.meta):
+                    await self.queue.enqueue(RunJob(run))
                 continue
             retry = (
                 self.settings.on_restart == "retry"

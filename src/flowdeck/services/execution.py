@@ -17,6 +17,8 @@ from flowdeck.workers.runner import RunJob
 
 # Deployment status of a flow (the control dialect): whether it accepts new runs.
 RUNNING, PAUSED, STOPPED = "running", "paused", "stopped"
+# Run.meta key of runs held back because their flow was paused (released on resume).
+HELD = "held_by_pause"
 
 
 async def start_run(
@@ -31,8 +33,14 @@ async def start_run(
     tags: list[Any] | None = None,
     meta: dict[str, Any] | None = None,
     graph: Graph | None = None,
+    run_id: str | None = None,
+    submit: bool = True,
 ) -> Run:
-    """Validate, record (queued) and submit one run; returns once the record is stored."""
+    """Validate, record (queued) and submit one run; returns once the record is stored.
+
+    `run_id` is a client-chosen id; `submit=False` records the run without starting it
+    (the caller submits it later).
+    """
     if flow is not None and flow.deployment_status == STOPPED:
         raise InvalidStateError(
             f"flow {flow.id} is stopped and accepts no new runs", field="flow_id"
@@ -46,8 +54,11 @@ async def start_run(
         else:
             raise InvalidStateError("a run needs a flow or a graph", field="flow_id")
     owner = flow.user_id if flow is not None and user is None else (user.id if user else None)
+    # A paused flow takes triggers but holds their runs until it is resumed (HELD marks them).
+    held = submit and flow is not None and flow.deployment_status == PAUSED
     tenant = flow.tenant_id if flow is not None else (user.tenant_id if user else 0)
     run = Run(
+        id=run_id,
         flow_id=flow.id if flow is not None else None,
         flow_version_id=flow_version_id,
         flow_type=flow.flow_type if flow is not None else "automation",
@@ -58,15 +69,14 @@ async def start_run(
         graph=snapshot(graph_data) if graph_data is not None else None,
         session_id=request.get("session_id"),
         tags=tags or [],
-        meta=meta or {},
+        meta={**(meta or {}), HELD: True} if held else (meta or {}),
         steps=[],
         logs=[],
         progress=0.0,
         attempts=0,
     )
     run = await services.runs.create(run)
-    # A paused flow takes triggers but holds their runs until it is resumed.
-    if flow is None or flow.deployment_status != PAUSED:
+    if submit and not held:
         await services.submit(RunJob(run, graph))
     return run
 
@@ -74,7 +84,7 @@ async def start_run(
 async def wait_for_end(services: Services, run_id: str) -> Run:
     """Block until a run reaches a terminal state; its final record."""
     run = await services.runs.get(run_id)
-    if services.bus.is_finished(run_id) is not None or not RunState(run.state).terminal:
+    if await services.bus.is_finished(run_id) is not None or not RunState(run.state).terminal:
         async for _ in services.bus.stream(run_id):
             pass
         run = await services.runs.get(run_id)
@@ -88,7 +98,7 @@ async def wait_for_end(services: Services, run_id: str) -> Run:
 async def events_since(services: Services, run: Run, after: int) -> AsyncIterator[Event]:
     """A run's events from a cursor, ending with a terminal event even if the bus forgot it."""
     seen_terminal = False
-    if services.bus.is_finished(run.id) is not None or not RunState(run.state).terminal:
+    if await services.bus.is_finished(run.id) is not None or not RunState(run.state).terminal:
         async for item in services.bus.stream(run.id, after):
             seen_terminal = item[1] in ("end", "error")
             yield item

@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Protocol
 
+from flowdeck.db.base import utcnow
 from flowdeck.db.models import Run
 from flowdeck.engine import Engine, Graph, RunControl, RunRequest, RunStatus
 from flowdeck.errors import FlowdeckError, InvalidStateError
 from flowdeck.runs.recorder import RunRecorder
 from flowdeck.runs.service import RunService
 from flowdeck.runs.states import UNFINISHED, RunState
+from flowdeck.runs.store import Fence
+from flowdeck.workers.progress import ProgressWriter
 
 log = logging.getLogger("flowdeck.worker")
 
@@ -54,42 +58,71 @@ class RunWorker:
     """Executes runs and holds the controls of those in flight (for cancel, pause, answer)."""
 
     def __init__(
-        self, engine: Engine, service: RunService, graphs: GraphSource, name: str = "local"
+        self,
+        engine: Engine,
+        service: RunService,
+        graphs: GraphSource,
+        name: str = "local",
+        lease_seconds: float | None = None,
     ) -> None:
         self.engine = engine
         self.service = service
         self.graphs = graphs
         self.name = name
+        self.lease_seconds = lease_seconds
         self.controls: dict[str, RunControl] = {}
+        # Runs whose lease another process took over: they end here without writing anything.
+        self.lost: set[str] = set()
+        self.progress = ProgressWriter(service.store)
+        # Set by a hard stop: runs not yet claimed are left for another worker.
+        self.draining = False
         self._background: set[asyncio.Task[Any]] = set()
 
     async def execute(self, job: RunJob) -> RunState | None:
         """Run one queued run to its end; None when it was no longer queued."""
         run = job.run
+        if self.draining:
+            return None
+        changes: dict[str, Any] = {"attempts": (run.attempts or 0) + 1, "worker": self.name}
+        if self.lease_seconds:
+            changes["lease_until"] = utcnow() + timedelta(seconds=self.lease_seconds)
         try:
             run = await self.service.transition(
-                run.id,
-                RunState.RUNNING,
-                expect=[RunState.QUEUED],
-                changes={"attempts": (run.attempts or 0) + 1, "worker": self.name},
+                run.id, RunState.RUNNING, expect=[RunState.QUEUED], changes=changes
             )
         except InvalidStateError:
             return None
         control = RunControl()
         self.controls[run.id] = control
+        fence = (self.name, run.attempts)
         try:
-            return await self._execute(run, job.graph, control)
+            return await self._execute(run, job.graph, control, fence)
+        except InvalidStateError:
+            current = await self.service.store.get(run.id)
+            if current is not None and (current.worker, current.attempts) == fence:
+                raise
+            # Our lease lapsed and another attempt owns the run now: this one writes nothing.
+            log.warning("run %s was taken over after its lease lapsed; result dropped", run.id)
+            return None
         finally:
+            self.progress.untrack(run.id)
             self.controls.pop(run.id, None)
+            self.lost.discard(run.id)
 
-    async def _execute(self, run: Run, graph: Graph | None, control: RunControl) -> RunState:
+    async def _execute(
+        self, run: Run, graph: Graph | None, control: RunControl, fence: Fence
+    ) -> RunState:
         try:
             if graph is None:
                 graph = await self.graphs.graph_for(run)
             request = request_from(run)
         except FlowdeckError as exc:
             await self.service.transition(
-                run.id, RunState.FAILED, expect=UNFINISHED, changes={"error": exc.message}
+                run.id,
+                RunState.FAILED,
+                expect=UNFINISHED,
+                changes={"error": exc.message},
+                fence=fence,
             )
             return RunState.FAILED
         recorder = RunRecorder(
@@ -99,20 +132,26 @@ class RunWorker:
             tenant_id=run.tenant_id,
             user_id=run.user_id,
             components={vid: v.type_name for vid, v in graph.vertices.items()},
-            on_waiting=lambda vid, _prompt, _kind: self._spawn(self._mark_waiting(run.id, vid)),
+            on_waiting=lambda vid, _prompt, _kind: self._spawn(
+                self._mark_waiting(run.id, vid, fence)
+            ),
         )
+        self.progress.track(run.id, recorder, fence)
         try:
             result = await self.engine.run(
                 graph, request, sink=recorder, control=control, run_id=run.id, flow_id=run.flow_id
             )
         except FlowdeckError as exc:
+            self.progress.untrack(run.id)
             await self.service.transition(
                 run.id,
                 RunState.FAILED,
                 expect=UNFINISHED,
                 changes={"error": exc.message, "steps": recorder.step_list()},
+                fence=fence,
             )
             return RunState.FAILED
+        self.progress.untrack(run.id)
         req = run.request or {}
         outputs = result.run_response(
             graph,
@@ -128,6 +167,7 @@ class RunWorker:
             expect=UNFINISHED,
             records=recorder.records,
             final_event=recorder.terminal,
+            fence=fence,
             changes={
                 "outputs": outputs,
                 "steps": recorder.step_list(),
@@ -139,13 +179,14 @@ class RunWorker:
         )
         return state
 
-    async def _mark_waiting(self, run_id: str, vertex_id: str) -> None:
+    async def _mark_waiting(self, run_id: str, vertex_id: str, fence: Fence) -> None:
         try:
             await self.service.transition(
                 run_id,
                 RunState.WAITING,
                 expect=[RunState.RUNNING],
                 changes={"waiting_on": vertex_id},
+                fence=fence,
             )
         except InvalidStateError:
             log.debug("run %s left RUNNING before it could wait", run_id)

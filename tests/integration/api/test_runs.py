@@ -210,3 +210,36 @@ async def _until(client: httpx.AsyncClient, run_id: str, state: str) -> dict[str
             return record
         await asyncio.sleep(0.02)
     raise AssertionError(f"run {run_id} never became {state}: {record['state']}")
+
+
+async def test_a_long_run_shows_its_progress_while_it_runs(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    graph = {
+        "nodes": [
+            {"id": "in", "type": "ChatInput"},
+            {"id": "first", "type": "Delay", "params": {"seconds": 0.05}},
+            {"id": "second", "type": "Delay", "params": {"seconds": 1.5}},
+            {"id": "out", "type": "ChatOutput"},
+        ],
+        "edges": [
+            {"from": "in.message", "to": "first.input_value"},
+            {"from": "first.message", "to": "second.input_value"},
+            {"from": "second.message", "to": "out.input_value"},
+        ],
+    }
+    flow_id = await add_flow(app, graph)
+    resp = await client.post(f"/api/v1/build/{flow_id}/flow", json={"inputs": {"input_value": "x"}})
+    job = resp.json()["job_id"]
+    run: dict[str, Any] = {}
+    for _ in range(100):
+        await asyncio.sleep(0.05)
+        run = (await client.get(f"/api/v1/runs/{job}")).json()
+        if run["progress"] > 0:
+            break
+    assert run["state"] == "running"
+    assert 0 < run["progress"] < 1
+    states = {step["id"]: step["state"] for step in run["steps"]}
+    assert states["first"] == "completed"
+    assert states["second"] == "running"
+    await client.post(f"/api/v1/runs/{job}/cancel")

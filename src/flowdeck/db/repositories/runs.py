@@ -11,6 +11,7 @@ from flowdeck.db.base import Base, new_id, utcnow
 from flowdeck.db.database import Database
 from flowdeck.db.models import Run
 from flowdeck.runs.states import UNFINISHED
+from flowdeck.runs.store import Fence
 
 _RUN_COLUMNS = tuple(c.key for c in Run.__table__.columns)
 
@@ -47,21 +48,32 @@ class SqlRunStore:
             return await session.get(Run, run_id)
 
     async def update(
-        self, run_id: str, changes: dict[str, Any], *, from_states: Collection[str] | None = None
+        self,
+        run_id: str,
+        changes: dict[str, Any],
+        *,
+        from_states: Collection[str] | None = None,
+        fence: Fence | None = None,
     ) -> Run | None:
         async with self.db.session() as session:
-            return await self._update(session, run_id, changes, from_states)
+            return await self._update(session, run_id, changes, from_states, fence)
 
-    async def finish(self, run_id: str, changes: dict[str, Any], records: list[Base]) -> Run | None:
+    async def finish(
+        self, run_id: str, changes: dict[str, Any], records: list[Base], fence: Fence | None = None
+    ) -> Run | None:
         async with self.db.session() as session:
-            run = await self._update(session, run_id, changes, UNFINISHED)
+            run = await self._update(session, run_id, changes, UNFINISHED, fence)
             if run is not None and records:
                 session.add_all(records)
             return run
 
     @staticmethod
     async def _update(
-        session: Any, run_id: str, changes: dict[str, Any], from_states: Collection[str] | None
+        session: Any,
+        run_id: str,
+        changes: dict[str, Any],
+        from_states: Collection[str] | None,
+        fence: Fence | None = None,
     ) -> Run | None:
         stmt = (
             update(Run)
@@ -72,6 +84,8 @@ class SqlRunStore:
         )
         if from_states is not None:
             stmt = stmt.where(Run.state.in_([str(s) for s in from_states]))
+        if fence is not None:
+            stmt = stmt.where(Run.worker == fence[0], Run.attempts == fence[1])
         result = await session.execute(stmt)
         return result.scalar_one_or_none()  # type: ignore[no-any-return]
 

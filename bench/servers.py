@@ -1,0 +1,34 @@
+"""`python -m bench.servers`: the server benchmarks, each against a real `flowdeck serve`.
+
+Exits 0 when every benchmark ran, whatever its verdicts (they are printed as PASS / FAIL
+lines and summed up at the end); non-zero only when one of them hit an error.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from bench import server_background, server_footprint, server_io, server_sse, server_sync
+from bench._util import quick_mode
+
+BENCHMARKS = (server_sync, server_background, server_io, server_sse, server_footprint)
+
+
+def main(quick: bool | None = None) -> int:
+    quick = quick_mode(quick)
+    started = time.perf_counter()
+    missed = [b.__name__ for b in BENCHMARKS if not b.main(quick)]
+    elapsed = time.perf_counter() - started
+    if quick:
+        print(f"\nquick mode: every server benchmark ran ({elapsed:.0f} s), no target was checked")
+    else:
+        print(
+            f"\n{len(BENCHMARKS) - len(missed)}/{len(BENCHMARKS)} server benchmarks met their "
+            f"targets in {elapsed:.0f} s" + (f"; missed: {', '.join(missed)}" if missed else "")
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Thin API dialects over the same services (one module per seed document)."""

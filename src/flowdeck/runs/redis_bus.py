@@ -1,0 +1,173 @@
+"""The distributed event bus: one Redis stream per run, readable from any process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from redis.asyncio import Redis
+
+from flowdeck.engine.events import TERMINAL_EVENTS
+from flowdeck.runs.bus import Event
+from flowdeck.runs.pubsub import Subscriber
+
+log = logging.getLogger("flowdeck.bus")
+
+# A live run's stream outlives any plausible run; a finished one lives for the retention period.
+LIVE_TTL_SECONDS = 7 * 24 * 3600
+# Readers re-check the stream this often even without a wake-up (a lost pub/sub message).
+REPOLL_SECONDS = 1.0
+
+
+class RedisEventBus:
+    """Events are appended with stream ids `0-<n>`, so the cursor of event n is n everywhere.
+
+    `publish` buffers; one writer task sends the buffer in order, in one pipeline, and wakes
+    readers in every process through a pub/sub channel that carries only the run id.
+    """
+
+    def __init__(
+        self,
+        redis: Redis,
+        subscriber: Subscriber,
+        *,
+        prefix: str,
+        retention_seconds: float,
+    ) -> None:
+        self._redis = redis
+        self._prefix = prefix
+        self._retention = max(1, int(retention_seconds))
+        self._wake_channel = f"{prefix}:wake"
+        self._pending: list[tuple[str, str, bytes]] = []
+        self._write_lock = asyncio.Lock()
+        self._kick = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
+        self._waiters: dict[str, asyncio.Event] = {}
+        subscriber.on(self._wake_channel, self._on_wake)
+
+    def _key(self, run_id: str) -> str:
+        return f"{self._prefix}:run:{run_id}:events"
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def publish(self, run_id: str, event: str, data: dict[str, Any]) -> None:
+        self._pending.append((run_id, event, orjson.dumps(data)))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(self._write_loop())
+        self._kick.set()
+
+    async def _write_loop(self) -> None:
+        while True:
+            await self._kick.wait()
+            self._kick.clear()
+            try:
+                await self.flush()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("could not write run events to redis; retrying")
+                await asyncio.sleep(0.2)
+                self._kick.set()
+
+    async def flush(self) -> None:
+        async with self._write_lock:
+            if not self._pending:
+                return
+            batch, self._pending = self._pending, []
+            try:
+                await self._send(batch)
+            except BaseException:
+                self._pending[:0] = batch  # keep order: they go first next time
+                raise
+
+    async def _send(self, batch: list[tuple[str, str, bytes]]) -> None:
+        pipe = self._redis.pipeline(transaction=False)
+        ttl: dict[str, int] = {}
+        for run_id, event, data in batch:
+            pipe.xadd(self._key(run_id), {"e": event, "d": data}, id="0-*")
+            if event in TERMINAL_EVENTS:
+                ttl[run_id] = self._retention
+            else:
+                ttl.setdefault(run_id, LIVE_TTL_SECONDS)
+        for run_id, seconds in ttl.items():
+            pipe.expire(self._key(run_id), seconds)
+            pipe.publish(self._wake_channel, run_id)
+        await pipe.execute()
+        for run_id in ttl:
+            self._wake(run_id)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def _on_wake(self, data: bytes) -> None:
+        self._wake(data.decode())
+
+    def _wake(self, run_id: str) -> None:
+        waiter = self._waiters.pop(run_id, None)
+        if waiter is not None:
+            waiter.set()
+
+    def _waiter(self, run_id: str) -> asyncio.Event:
+        waiter = self._waiters.get(run_id)
+        if waiter is None:
+            waiter = self._waiters[run_id] = asyncio.Event()
+        return waiter
+
+    async def _range(self, run_id: str, after: int, count: int | None = None) -> list[Event]:
+        entries: Any = await self._redis.xrange(self._key(run_id), min=f"(0-{after}", count=count)
+        return [
+            (int(entry_id.split(b"-", 1)[1]), fields[b"e"].decode(), orjson.loads(fields[b"d"]))
+            for entry_id, fields in entries
+        ]
+
+    async def _wait(self, waiter: asyncio.Event, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(waiter.wait(), seconds)
+
+    async def read(self, run_id: str, after: int = 0, wait: float = 0.0) -> list[Event]:
+        waiter = self._waiter(run_id)
+        events = await self._range(run_id, after)
+        if events or wait <= 0 or await self.is_finished(run_id) is not False:
+            return events
+        await self._wait(waiter, wait)
+        return await self._range(run_id, after)
+
+    async def stream(self, run_id: str, after: int = 0) -> AsyncIterator[Event]:
+        cursor = after
+        while True:
+            waiter = self._waiter(run_id)
+            events = await self._range(run_id, cursor, count=1000)
+            for item in events:
+                cursor = item[0]
+                yield item
+                if item[1] in TERMINAL_EVENTS:
+                    return
+            if not events:
+                if await self.is_finished(run_id) is not False:
+                    return
+                await self._wait(waiter, REPOLL_SECONDS)
+
+    async def poll_position(self, run_id: str) -> int:
+        value = await self._redis.get(f"{self._prefix}:run:{run_id}:polled")
+        return int(value) if value else 0
+
+    async def set_poll_position(self, run_id: str, cursor: int) -> None:
+        key = f"{self._prefix}:run:{run_id}:polled"
+        await self._redis.set(key, cursor, ex=self._retention)
+
+    async def is_finished(self, run_id: str) -> bool | None:
+        last: Any = await self._redis.xrevrange(self._key(run_id), count=1)
+        if not last:
+            return None
+        return bool(last[0][1][b"e"].decode() in TERMINAL_EVENTS)
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.flush()
+        if self._writer is not None:
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer

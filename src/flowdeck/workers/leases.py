@@ -1,0 +1,182 @@
+"""Leases: workers renew them for the runs they hold; a reaper recovers runs whose lease lapsed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
+
+from flowdeck.db.base import utcnow
+from flowdeck.db.database import Database
+from flowdeck.db.models import Flow, Run
+from flowdeck.errors import InvalidStateError
+from flowdeck.runs.service import RunService
+from flowdeck.runs.states import RunState, on_hold
+from flowdeck.workers.runner import RunWorker
+
+log = logging.getLogger("flowdeck.leases")
+
+Dispatch = Callable[[Run], Awaitable[None]]
+_ACTIVE = [s.value for s in RunState if s.active]
+
+
+class _Periodic:
+    """A coroutine run every `interval` seconds until stopped; failures are logged, not fatal."""
+
+    interval: float
+    _task: asyncio.Task[None] | None = None
+
+    async def tick(self) -> None:
+        raise NotImplementedError
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("%s failed", type(self).__name__)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop(), name=type(self).__name__)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+
+class LeaseKeeper(_Periodic):
+    """Renews this worker's leases; a run whose lease was taken over is stopped here."""
+
+    def __init__(self, db: Database, worker: RunWorker, lease_seconds: float) -> None:
+        self.db = db
+        self.worker = worker
+        self.lease_seconds = lease_seconds
+        self.interval = lease_seconds / 3
+
+    async def tick(self) -> None:
+        held = list(self.worker.controls)
+        if not held:
+            return
+        until = utcnow() + timedelta(seconds=self.lease_seconds)
+        async with self.db.session() as session:
+            result = await session.execute(
+                update(Run)
+                .where(Run.id.in_(held), Run.worker == self.worker.name, Run.state.in_(_ACTIVE))
+                .values(lease_until=until)
+                .returning(Run.id)
+                .execution_options(synchronize_session=False)
+            )
+            renewed = set(result.scalars())
+        for run_id in held:
+            control = self.worker.controls.get(run_id)
+            if run_id not in renewed and control is not None and control.cancel_reason is None:
+                log.warning("run %s is no longer held by %s; stopping it", run_id, self.worker.name)
+                self.worker.lost.add(run_id)
+                control.cancel("the run was taken over by another worker")
+
+
+class Reaper(_Periodic):
+    """Retries (or fails) runs whose worker stopped renewing their lease; resends lost messages.
+
+    Every process may run one: each change is a conditional transition, so one process wins.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        runs: RunService,
+        dispatch: Dispatch,
+        *,
+        lease_seconds: float,
+        max_attempts: int,
+        requeue_after: float,
+    ) -> None:
+        self.db = db
+        self.runs = runs
+        self.dispatch = dispatch
+        self.max_attempts = max_attempts
+        self.requeue_after = requeue_after
+        self.interval = max(0.5, lease_seconds / 2)
+
+    async def tick(self) -> None:
+        await self.reap_expired()
+        await self.resend_stale()
+
+    async def reap_expired(self) -> int:
+        async with self.db.session() as session:
+            rows = (
+                await session.execute(
+                    select(Run.id, Run.state, Run.attempts, Run.worker).where(
+                        Run.state.in_(_ACTIVE), Run.lease_until < utcnow()
+                    )
+                )
+            ).all()
+        for run_id, state, attempts, worker in rows:
+            expect = [RunState(state)]
+            try:
+                if (attempts or 0) < self.max_attempts:
+                    run = await self.runs.transition(
+                        run_id,
+                        RunState.QUEUED,
+                        expect=expect,
+                        changes={"worker": None, "lease_until": None, "waiting_on": None},
+                    )
+                    log.warning("run %s: worker %s lost; retrying", run_id, worker)
+                    await self.dispatch(run)
+                else:
+                    await self.runs.transition(
+                        run_id,
+                        RunState.FAILED,
+                        expect=expect,
+                        changes={
+                            "error": f"worker {worker} stopped during attempt {attempts} of "
+                            f"{self.max_attempts}; not retried"
+                        },
+                    )
+            except InvalidStateError:
+                continue  # another process got there first, or the run moved on
+        return len(rows)
+
+    async def resend_stale(self) -> int:
+        """Queued runs nobody picked up (a message lost with a process) are sent again."""
+        cutoff = utcnow() - timedelta(seconds=self.requeue_after)
+        paused = select(Flow.id).where(Flow.id == Run.flow_id, Flow.deployment_status == "paused")
+        async with self.db.session() as session:
+            rows = (
+                await session.execute(
+                    select(Run.id, Run.meta).where(
+                        Run.state == RunState.QUEUED.value,
+                        Run.updated_at < cutoff,
+                        or_(Run.flow_id.is_(None), ~paused.exists()),
+                    )
+                )
+            ).all()
+            ids = [run_id for run_id, meta in rows if not on_hold(meta)]
+            if not ids:
+                return 0
+            # Touching them restarts the clock, so each is sent again at most once a period.
+            stale = list(
+                (
+                    await session.execute(
+                        update(Run)
+                        .where(Run.id.in_(ids), Run.state == RunState.QUEUED.value)
+                        .values(updated_at=utcnow())
+                        .returning(Run)
+                        .execution_options(synchronize_session=False)
+                    )
+                ).scalars()
+            )
+        for run in stale:
+            await self.dispatch(run)
+        return len(stale)
