@@ -92,11 +92,8 @@ def _drain(db: Path, expected: int, started: float) -> tuple[float, int]:
     raise RuntimeError(f"runs still unfinished after {DRAIN_TIMEOUT:g} s: {done} of {expected}")
 
 
-def main(quick: bool | None = None) -> bool:
-    """Print the figures and the verdict; True when the target is met."""
-    quick = quick_mode(quick)
-    runs = 100 if quick else 3000
-    header(f"server background runs (webhook 202, {runs} runs, {CLIENTS} clients)")
+def embedded(runs: int) -> tuple[float, float, float, int]:
+    """The embedded server: (seconds to submit, seconds to all terminal, CPU s/run, completed)."""
     with flowdeck_server() as fd:
         token, flow_id = setup_flow(fd)
         path = f"/api/v1/webhook/{flow_id}"
@@ -108,7 +105,15 @@ def main(quick: bool | None = None) -> bool:
         started = time.perf_counter()
         submit_s = run_loop(_submit(fd, token, path, runs))
         total_s, completed = _drain(db, runs + 20, started)
-        cpu = (fd.cpu() - cpu) / runs
+        return submit_s, total_s, (fd.cpu() - cpu) / runs, completed
+
+
+def main(quick: bool | None = None) -> bool:
+    """Print the figures and the verdict; True when the target is met."""
+    quick = quick_mode(quick)
+    runs = 100 if quick else 3000
+    header(f"server background runs (webhook 202, {runs} runs, {CLIENTS} clients)")
+    submit_s, total_s, cpu, completed = embedded(runs)
     with reference_server("bench.server_background:reference_app") as ref:
         ref_cpu = ref.cpu()
         ref_s = run_loop(_submit(ref, None, path, runs))

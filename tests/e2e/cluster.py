@@ -80,8 +80,8 @@ class Cluster:
             FLOWDECK_SUPERUSER_PASSWORD=PASSWORD,
             FLOWDECK_SECRET_KEY="cluster-secret-key-long-enough-for-hs256",
             FLOWDECK_LOG_LEVEL="info",
-            **self.settings,
         )
+        env.update(self.settings)
         return env
 
     def _spawn(self, name: str, *args: str) -> None:

@@ -1,0 +1,179 @@
+"""Distributed mode: background runs through two API processes and two Celery workers.
+
+PostgreSQL and Redis on 127.0.0.1 (a database and key prefix of its own, removed at the end).
+Submissions (webhook 202s) alternate between the two API processes; the rate is runs over the
+time from the first submission until every run is terminal in PostgreSQL. The embedded mode's
+figure (`bench.server_background`, SQLite) is measured in the same run and printed beside it.
+
+Event latency: runs of a flow with a short Delay are submitted to one API process while a
+client streams their events from the other; for each `state` event the worker stamped
+(running, completed) the latency is the client's receive time minus that stamp.
+Targets (issue 4): at least 300 runs/s; event latency p50 at most 10 ms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import orjson
+from tests.e2e.cluster import PASSWORD, PG_ADMIN_URL, Cluster
+
+from bench._server import ECHO, client, pct, run_loop, throughput
+from bench._util import header, quick_mode, verdict
+from bench.server_background import CLIENTS, embedded
+
+TARGET_RUNS_PER_S = 300.0
+TARGET_LATENCY_MS = 10.0
+WORKER_CONCURRENCY = 64
+DELAYED = {
+    "nodes": [
+        {"id": "in", "type": "ChatInput"},
+        {"id": "wait", "type": "Delay", "params": {"seconds": 0.05}},
+        {"id": "out", "type": "ChatOutput"},
+    ],
+    "edges": [
+        {"from": "in.message", "to": "wait.input_value"},
+        {"from": "wait.message", "to": "out.input_value"},
+    ],
+}
+
+
+def _login(url: str) -> str:
+    with httpx.Client(base_url=url, timeout=30, trust_env=False) as http:
+        resp = http.post("/api/v1/login", data={"username": "admin", "password": PASSWORD})
+        token: str = resp.raise_for_status().json()["access_token"]
+        return token
+
+
+def _flow(url: str, token: str, data: dict[str, Any], name: str) -> str:
+    with httpx.Client(base_url=url, timeout=30, trust_env=False) as http:
+        http.headers["authorization"] = f"Bearer {token}"
+        resp = http.post("/api/v1/flows/", json={"name": name, "data": data})
+        flow_id: str = resp.raise_for_status().json()["id"]
+        return flow_id
+
+
+async def _terminal(database: str) -> int:
+    conn = await asyncpg.connect(PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + database)
+    try:
+        return int(
+            await conn.fetchval(
+                "SELECT count(*) FROM runs WHERE state IN ('completed', 'failed', 'cancelled')"
+            )
+        )
+    finally:
+        await conn.close()
+
+
+async def _background(urls: list[str], token: str, flow_id: str, runs: int, db: str) -> float:
+    """Submit `runs` webhook runs across the API processes; seconds until all are terminal."""
+    before = await _terminal(db)
+    clients = [client(url, token, connections=CLIENTS) for url in urls]
+    turn = 0
+
+    async def call() -> httpx.Response:
+        nonlocal turn
+        turn += 1
+        http = clients[turn % len(clients)]
+        resp = await http.post(f"/api/v1/webhook/{flow_id}", json={"input_value": "hello"})
+        if resp.status_code != 202:
+            raise RuntimeError(f"webhook answered {resp.status_code}: {resp.text[:300]}")
+        return resp
+
+    started = time.perf_counter()
+    await throughput(call, CLIENTS * len(clients), runs)
+    while await _terminal(db) < before + runs:
+        if time.perf_counter() - started > 300:
+            raise RuntimeError("runs still unfinished after 300 s")
+        await asyncio.sleep(0.005)
+    elapsed = time.perf_counter() - started
+    for http in clients:
+        await http.aclose()
+    return elapsed
+
+
+async def _latencies(
+    submit_url: str, watch_url: str, token: str, flow_id: str, n: int
+) -> list[float]:
+    """Milliseconds from a worker's `state` event to a client of the other API process."""
+    samples: list[float] = []
+    async with client(submit_url, token) as submit, client(watch_url, token) as watch:
+        for _ in range(n):
+            resp = await submit.post(
+                f"/api/v1/build/{flow_id}/flow", json={"inputs": {"input_value": "x"}}
+            )
+            job = resp.raise_for_status().json()["job_id"]
+            opened = time.time()
+            async with watch.stream("GET", f"/api/v1/build/{job}/events") as stream:
+                async for line in stream.aiter_lines():
+                    if not line.strip():
+                        continue
+                    received = time.time()
+                    event = orjson.loads(line)
+                    data = event.get("data") or {}
+                    if event["event"] == "state" and data.get("state") in ("running", "completed"):
+                        stamped = datetime.fromisoformat(data["timestamp"]).timestamp()
+                        if stamped > opened:  # published while we listened, not replayed
+                            samples.append((received - stamped) * 1000)
+    return samples
+
+
+def distributed(runs: int, latency_runs: int) -> tuple[float, list[float]]:
+    with (
+        tempfile.TemporaryDirectory(prefix="flowdeck-bench-dist-") as tmp,
+        Cluster(Path(tmp)) as cluster,
+    ):
+        cluster.settings = {"FLOWDECK_LOG_LEVEL": "warning"}
+        urls = [cluster.start_api("api1"), cluster.start_api("api2")]
+        cluster.settings = {}
+        cluster.start_worker("w1", WORKER_CONCURRENCY)
+        cluster.start_worker("w2", WORKER_CONCURRENCY)
+        token = _login(urls[0])
+        echo = _flow(urls[0], token, ECHO, "echo")
+        delayed = _flow(urls[0], token, DELAYED, "delayed")
+        run_loop(_background(urls, token, echo, 50, cluster.database))  # warm up
+        seconds = run_loop(_background(urls, token, echo, runs, cluster.database))
+        samples = run_loop(_latencies(urls[0], urls[1], token, delayed, latency_runs))
+    return runs / seconds, samples
+
+
+def main(quick: bool | None = None) -> bool:
+    quick = quick_mode(quick)
+    runs = 200 if quick else 3000
+    header(f"distributed mode: 2 API processes, 2 workers, PostgreSQL + Redis ({runs} runs)")
+    rate, samples = distributed(runs, 10 if quick else 100)
+    _, embedded_s, _, _ = embedded(runs)
+    embedded_rate = runs / embedded_s
+    p50, p90 = pct(samples, 0.5), pct(samples, 0.9)
+    print(f"  {'':44} {'runs/s':>8}")
+    print(f"  {'distributed: submitted to terminal':44} {rate:8.0f}")
+    print(f"  {'embedded (one process, SQLite), same run':44} {embedded_rate:8.0f}")
+    print(f"  distributed / embedded: {rate / embedded_rate:.2f}x")
+    print(f"  event latency worker -> other API's client: p50 {p50:.2f} ms, p90 {p90:.2f} ms")
+    if quick:
+        print("  (quick mode: too few runs for the targets)")
+        return True
+    ok_rate = verdict(
+        "distributed background runs per second",
+        rate >= TARGET_RUNS_PER_S,
+        f"{rate:.0f} runs/s (target ≥ {TARGET_RUNS_PER_S:g}; embedded {embedded_rate:.0f})",
+    )
+    ok_latency = verdict(
+        "event latency p50, worker to a client of another API process",
+        p50 <= TARGET_LATENCY_MS,
+        f"{p50:.2f} ms (target ≤ {TARGET_LATENCY_MS:g} ms)",
+    )
+    return ok_rate and ok_latency
+
+
+if __name__ == "__main__":
+    main()  # a missed target prints FAIL; only an error exits non-zero
+    sys.exit(0)

@@ -1,0 +1,116 @@
+"""Leases and the reaper: runs whose worker vanished are retried or failed, never stuck."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+
+from flowdeck.db.base import utcnow
+from flowdeck.db.database import Database
+from flowdeck.db.models import Run, Tenant
+from flowdeck.db.repositories.runs import SqlRunStore
+from flowdeck.engine import Engine
+from flowdeck.runs.bus import MemoryEventBus
+from flowdeck.runs.service import RunService
+from flowdeck.runs.states import RunState
+from flowdeck.services.graphs import DbGraphSource, GraphCache
+from flowdeck.workers.leases import LeaseKeeper, Reaper
+from flowdeck.workers.runner import RunWorker
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    from flowdeck.settings import Settings
+
+    database = Database(Settings(database_url=database_url).db_url)
+    await database.migrate()
+    async with database.session() as session:
+        session.add(Tenant(id=1, name="t", code="t", settings={}))
+    yield database
+    await database.dispose()
+
+
+def reaper(db: Database, runs: RunService, sent: list[str], attempts: int = 3) -> Reaper:
+    async def dispatch(run: Run) -> None:
+        sent.append(run.id)
+
+    return Reaper(db, runs, dispatch, lease_seconds=1, max_attempts=attempts, requeue_after=30)
+
+
+async def running(runs: RunService, worker: str, attempt: int, lease: float) -> Run:
+    run = await runs.create(
+        Run(
+            tenant_id=1,
+            user_id=None,
+            flow_type="automation",
+            trigger="api",
+            request={},
+            attempts=attempt - 1,
+        )
+    )
+    return await runs.transition(
+        run.id,
+        RunState.RUNNING,
+        changes={
+            "worker": worker,
+            "attempts": attempt,
+            "lease_until": utcnow() + timedelta(seconds=lease),
+        },
+    )
+
+
+async def test_a_lapsed_lease_puts_the_run_back_in_the_queue(db: Database) -> None:
+    runs = RunService(SqlRunStore(db), MemoryEventBus())
+    sent: list[str] = []
+    lost = await running(runs, "dead", 1, lease=-1)
+    alive = await running(runs, "alive", 1, lease=60)
+    assert await reaper(db, runs, sent).reap_expired() == 1
+    assert sent == [lost.id]
+    again = await runs.get(lost.id)
+    assert again.state == "queued"
+    assert again.worker is None
+    assert (await runs.get(alive.id)).state == "running"
+    # A second pass (or another process's reaper) finds nothing more to do.
+    assert await reaper(db, runs, sent).reap_expired() == 0
+    assert sent == [lost.id]
+
+
+async def test_a_run_out_of_attempts_fails_with_the_reason(db: Database) -> None:
+    runs = RunService(SqlRunStore(db), MemoryEventBus())
+    sent: list[str] = []
+    run = await running(runs, "dead", 3, lease=-1)
+    await reaper(db, runs, sent, attempts=3).reap_expired()
+    failed = await runs.get(run.id)
+    assert failed.state == "failed"
+    assert "dead" in (failed.error or "")
+    assert "attempt 3 of 3" in (failed.error or "")
+    assert sent == []
+
+
+async def test_the_lease_keeper_renews_held_runs_and_stops_runs_taken_over(
+    db: Database,
+) -> None:
+    runs = RunService(SqlRunStore(db), MemoryEventBus())
+    engine = Engine()
+    worker = RunWorker(engine, runs, DbGraphSource(db, GraphCache(engine)), name="me")
+    from flowdeck.engine import RunControl
+
+    held = await running(runs, "me", 1, lease=1)
+    taken = await running(runs, "me", 1, lease=1)
+    worker.controls = {held.id: RunControl(), taken.id: RunControl()}
+    # Another process retried `taken` after its lease lapsed.
+    await runs.transition(taken.id, RunState.QUEUED, changes={"worker": None})
+    keeper = LeaseKeeper(db, worker, lease_seconds=30)
+    await keeper.tick()
+    renewed = await runs.get(held.id)
+    assert renewed.lease_until is not None
+    # SQLite hands datetimes back without their zone; both are UTC.
+    assert renewed.lease_until.replace(tzinfo=None) > (utcnow() + timedelta(seconds=20)).replace(
+        tzinfo=None
+    )
+    assert worker.controls[held.id].cancel_reason is None
+    assert worker.controls[taken.id].cancel_reason is not None
+    assert taken.id in worker.lost
+    await engine.aclose()

@@ -1,0 +1,172 @@
+"""The Redis Streams bus and control channel, on the real Redis, as two processes see them."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+
+from flowdeck.runs.pubsub import Subscriber
+from flowdeck.runs.redis_bus import RedisEventBus
+from flowdeck.workers.control import RedisControlChannel
+
+pytestmark = pytest.mark.redis
+
+REDIS_URL = os.environ.get("FLOWDECK_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+
+class Process:
+    """What one flowdeck process holds: a connection, a subscriber and a bus."""
+
+    def __init__(self, prefix: str) -> None:
+        self.redis = Redis.from_url(REDIS_URL)
+        self.subscriber = Subscriber(self.redis)
+        self.bus = RedisEventBus(self.redis, self.subscriber, prefix=prefix, retention_seconds=60)
+
+    async def close(self) -> None:
+        await self.bus.close()
+        await self.subscriber.stop()
+        await self.redis.aclose()
+
+
+@pytest.fixture
+async def prefix() -> AsyncIterator[str]:
+    name = f"fdtest{uuid.uuid4().hex[:10]}"
+    yield name
+    redis = Redis.from_url(REDIS_URL)
+    keys = [key async for key in redis.scan_iter(f"{name}*")]
+    if keys:
+        await redis.delete(*keys)
+    await redis.aclose()
+
+
+@pytest.fixture
+async def two(prefix: str) -> AsyncIterator[tuple[Process, Process]]:
+    a, b = Process(prefix), Process(prefix)
+    await a.subscriber.start()
+    await b.subscriber.start()
+    yield a, b
+    await a.close()
+    await b.close()
+
+
+async def test_cursors_count_from_one_in_every_process(two: tuple[Process, Process]) -> None:
+    writer, reader = two
+    for i in range(5):
+        writer.bus.publish("r1", "token", {"chunk": i})
+    await writer.bus.flush()
+    events = await reader.bus.read("r1")
+    assert [(c, name, data["chunk"]) for c, name, data in events] == [
+        (i + 1, "token", i) for i in range(5)
+    ]
+    assert [c for c, _, _ in await reader.bus.read("r1", after=3)] == [4, 5]
+    assert await reader.bus.is_finished("r1") is False
+    assert await reader.bus.is_finished("unknown") is None
+
+
+async def test_a_stream_in_another_process_follows_live_to_the_end(
+    two: tuple[Process, Process],
+) -> None:
+    writer, reader = two
+    writer.bus.publish("r2", "state", {"state": "running"})
+    await writer.bus.flush()
+    received: list[tuple[int, str, float]] = []
+
+    async def follow() -> None:
+        async for cursor, name, _ in reader.bus.stream("r2"):
+            received.append((cursor, name, time.perf_counter()))
+
+    task = asyncio.create_task(follow())
+    await asyncio.sleep(0.05)
+    sent_at = time.perf_counter()
+    writer.bus.publish("r2", "end_vertex", {})
+    await asyncio.sleep(0.05)
+    writer.bus.publish("r2", "end", {})
+    await asyncio.wait_for(task, 5)
+    assert [(c, n) for c, n, _ in received] == [(1, "state"), (2, "end_vertex"), (3, "end")]
+    # Woken by pub/sub, not by the one-second re-poll.
+    assert received[1][2] - sent_at < 0.5
+    assert await reader.bus.is_finished("r2") is True
+
+
+async def test_a_reader_resumes_from_its_cursor_after_reconnecting(
+    two: tuple[Process, Process],
+) -> None:
+    writer, reader = two
+    for name in ("a", "b", "c", "end"):
+        writer.bus.publish("r3", name, {})
+    await writer.bus.flush()
+    first = [item async for item in reader.bus.stream("r3")][:2]
+    rest = [item[1] async for item in writer.bus.stream("r3", after=first[-1][0])]
+    assert rest == ["c", "end"]
+
+
+async def test_poll_positions_are_shared(two: tuple[Process, Process]) -> None:
+    a, b = two
+    assert await b.bus.poll_position("r4") == 0
+    await a.bus.set_poll_position("r4", 7)
+    assert await b.bus.poll_position("r4") == 7
+
+
+async def test_finished_runs_expire_after_the_retention(
+    two: tuple[Process, Process], prefix: str
+) -> None:
+    writer, _ = two
+    writer.bus.publish("r5", "state", {})
+    await writer.bus.flush()
+    key = f"{prefix}:run:r5:events"
+    assert await writer.redis.ttl(key) > 60  # a live run's stream is kept
+    writer.bus.publish("r5", "end", {})
+    await writer.bus.flush()
+    assert 0 < await writer.redis.ttl(key) <= 60
+
+
+async def test_a_waiting_read_returns_when_an_event_arrives(two: tuple[Process, Process]) -> None:
+    writer, reader = two
+    writer.bus.publish("r6", "state", {})
+    await writer.bus.flush()
+    waiting = asyncio.create_task(reader.bus.read("r6", after=1, wait=5))
+    await asyncio.sleep(0.05)
+    writer.bus.publish("r6", "token", {})
+    events = await asyncio.wait_for(waiting, 2)
+    assert [name for _, name, _ in events] == ["token"]
+
+
+class Holder:
+    """Stands in for the RunWorker that holds run `held`."""
+
+    def __init__(self) -> None:
+        self.applied: list[tuple[str, str, Any]] = []
+        self.arrived = asyncio.Event()
+
+    def apply(self, run_id: str, command: str, payload: Any = None) -> bool:
+        if run_id != "held":
+            return False
+        self.applied.append((run_id, command, payload))
+        self.arrived.set()
+        return True
+
+
+async def test_control_reaches_the_process_holding_the_run(prefix: str) -> None:
+    api, worker = Process(prefix), Process(prefix)
+    holder = Holder()
+    sender = RedisControlChannel(api.redis, api.subscriber, prefix=prefix, worker=None)
+    RedisControlChannel(worker.redis, worker.subscriber, prefix=prefix, worker=holder)  # type: ignore[arg-type]
+    await worker.subscriber.start()
+    try:
+        started = time.perf_counter()
+        await sender.control("held", "answer", {"vertex_id": "ask", "value": 1})
+        await asyncio.wait_for(holder.arrived.wait(), 2)
+        assert time.perf_counter() - started < 0.1
+        await sender.control("elsewhere", "cancel", "x")
+        await asyncio.sleep(0.05)
+        assert holder.applied == [("held", "answer", {"vertex_id": "ask", "value": 1})]
+    finally:
+        await api.close()
+        await worker.close()
