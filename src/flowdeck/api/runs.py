@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Depends, Query
 from pydantic import BaseModel, ConfigDict
 
 from flowdeck.api.deps import CurrentUser, ServicesDep, SessionDep, scope_of
-from flowdeck.db.models import Run, User
+from flowdeck.db.models import Run
 from flowdeck.db.repositories.base import Repository
 from flowdeck.runs.states import RunState
 
@@ -54,8 +55,12 @@ class RunRepository(Repository[Run]):
     label = "run"
 
 
-async def _get(session: SessionDep, user: User, run_id: str) -> Run:
+async def owned_run(run_id: str, session: SessionDep, user: CurrentUser) -> Run:
+    """The run, if the caller may see it (404 otherwise)."""
     return await RunRepository(session, scope_of(user)).get(run_id)
+
+
+OwnedRun = Annotated[Run, Depends(owned_run)]
 
 
 @router.get("/", response_model=list[RunRead])
@@ -78,42 +83,35 @@ async def list_runs(
 
 
 @router.get("/{run_id}", response_model=RunRead)
-async def read_run(run_id: str, session: SessionDep, user: CurrentUser) -> Run:
-    return await _get(session, user, run_id)
+async def read_run(run: OwnedRun) -> Run:
+    return run
 
 
-@router.post("/{run_id}/cancel", response_model=RunRead)
-async def cancel_run(
-    run_id: str, services: ServicesDep, session: SessionDep, user: CurrentUser
-) -> Run:
-    await _get(session, user, run_id)
-    return await services.runs.cancel(run_id)
+def _control_route(command: str, doc: str) -> None:
+    """POST /{run_id}/{command}: one route per control command, all alike."""
+
+    async def control(run: OwnedRun, services: ServicesDep) -> Run:
+        action: Callable[[str], Awaitable[Run]] = getattr(services.runs, command)
+        return await action(run.id)
+
+    control.__doc__ = doc
+    router.add_api_route(
+        f"/{{run_id}}/{command}",
+        control,
+        methods=["POST"],
+        response_model=RunRead,
+        name=f"{command}_run",
+    )
 
 
-@router.post("/{run_id}/pause", response_model=RunRead)
-async def pause_run(
-    run_id: str, services: ServicesDep, session: SessionDep, user: CurrentUser
-) -> Run:
-    await _get(session, user, run_id)
-    return await services.runs.pause(run_id)
-
-
-@router.post("/{run_id}/resume", response_model=RunRead)
-async def resume_run(
-    run_id: str, services: ServicesDep, session: SessionDep, user: CurrentUser
-) -> Run:
-    await _get(session, user, run_id)
-    return await services.runs.resume(run_id)
+_control_route("cancel", "Cancel a queued or running run.")
+_control_route("pause", "Pause a running run at its next step boundary.")
+_control_route("resume", "Resume a paused run.")
 
 
 @router.post("/{run_id}/answer", response_model=RunRead)
 async def answer_run(
-    run_id: str,
-    body: Annotated[Answer, Body()],
-    services: ServicesDep,
-    session: SessionDep,
-    user: CurrentUser,
+    run: OwnedRun, body: Annotated[Answer, Body()], services: ServicesDep, user: CurrentUser
 ) -> Run:
     """Answer the step waiting for input or approval; records who reviewed it and when."""
-    await _get(session, user, run_id)
-    return await services.runs.answer(run_id, body.value, vertex_id=body.vertex_id, user_id=user.id)
+    return await services.runs.answer(run.id, body.value, vertex_id=body.vertex_id, user_id=user.id)

@@ -9,6 +9,8 @@ from collections.abc import Callable
 
 from redis.asyncio import Redis
 
+from flowdeck.runs.tasks import stop_task
+
 log = logging.getLogger("flowdeck.redis")
 
 Handler = Callable[[bytes], None]
@@ -56,8 +58,5 @@ class Subscriber:
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)
+        self._task = None

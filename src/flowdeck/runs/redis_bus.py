@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 from flowdeck.engine.events import TERMINAL_EVENTS
 from flowdeck.runs.bus import Event
 from flowdeck.runs.pubsub import Subscriber
+from flowdeck.runs.tasks import stop_task
 
 log = logging.getLogger("flowdeck.bus")
 
@@ -167,7 +168,4 @@ class RedisEventBus:
     async def close(self) -> None:
         with contextlib.suppress(Exception):
             await self.flush()
-        if self._writer is not None:
-            self._writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._writer
+        await stop_task(self._writer)

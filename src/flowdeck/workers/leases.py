@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -16,6 +15,7 @@ from flowdeck.db.models import Flow, Run
 from flowdeck.errors import InvalidStateError
 from flowdeck.runs.service import RunService
 from flowdeck.runs.states import RunState, on_hold
+from flowdeck.runs.tasks import stop_task
 from flowdeck.workers.runner import RunWorker
 
 log = logging.getLogger("flowdeck.leases")
@@ -48,11 +48,8 @@ class _Periodic:
             self._task = asyncio.create_task(self._loop(), name=type(self).__name__)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
 
 
 class LeaseKeeper(_Periodic):
