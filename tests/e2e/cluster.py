@@ -90,9 +90,9 @@ class Cluster:
             [*COMMAND, *args], env=self.env(), stdout=log, stderr=subprocess.STDOUT
         )
 
-    def start_api(self, name: str) -> str:
+    def start_api(self, name: str, *extra: str) -> str:
         port = self.ports.setdefault(name, free_port())
-        self._spawn(name, "serve", "--port", str(port))
+        self._spawn(name, "serve", "--port", str(port), *extra)
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -236,3 +236,29 @@ def test_hard_stop_of_a_worker_hands_its_runs_to_another(cluster: Cluster) -> No
     for run_id in on_w4:
         assert runs[run_id]["worker"] != "w4"
         assert runs[run_id]["attempts"] == 2
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def test_serve_with_several_api_processes(cluster: Cluster) -> None:
+    url = cluster.start_api("api3", "--workers", "2")
+    with client(url) as http:
+        flow_id = make_flow(http, "multi", chat_graph("Hi"))
+        for i in range(6):
+            resp = http.post(f"/api/v1/run/{flow_id}", json={"input_value": f"p{i}"})
+            assert resp.status_code == 200, resp.text
+            text = resp.json()["outputs"][0]["outputs"][0]["results"]["message"]["text"]
+            assert text == f"Hi, p{i}"
+    # uvicorn's supervisor holds two API processes (plus its own helpers).
+    assert len(_children(cluster.procs["api3"].pid)) >= 2
