@@ -116,7 +116,7 @@ def main(quick: bool | None = None) -> bool:
     submit_s, total_s, cpu, completed = embedded(runs)
     with reference_server("bench.server_background:reference_app") as ref:
         ref_cpu = ref.cpu()
-        ref_s = run_loop(_submit(ref, None, path, runs))
+        ref_s = run_loop(_submit(ref, None, "/api/v1/webhook/reference", runs))
         ref_cpu = (ref.cpu() - ref_cpu) / runs
     rate, ref_rate = runs / total_s, runs / ref_s
     print(f"  {'':34} {'runs/s':>8} {'CPU ms/run':>11}")
