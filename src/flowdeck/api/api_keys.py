@@ -5,17 +5,21 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from flowdeck.api.deps import CurrentUser, SessionDep
+from flowdeck.api.deps import CurrentUser, ServicesDep, SessionDep
 from flowdeck.auth.secrets import hash_api_key, new_api_key, preview_api_key
 from flowdeck.db.models import ApiKey
 from flowdeck.errors import NotFoundError
 from flowdeck.schemas.users import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, ApiKeysPage
+from flowdeck.services.caches import auth_cache
 
 router = APIRouter(prefix="/api/v1/api_key", tags=["APIKey"])
 
 
 @router.get("/", response_model=ApiKeysPage)
-async def get_api_keys_route(user: CurrentUser, session: SessionDep) -> ApiKeysPage:
+async def get_api_keys_route(
+    user: CurrentUser, session: SessionDep, services: ServicesDep
+) -> ApiKeysPage:
+    await auth_cache(services).flush_uses()  # show the uses counted so far
     rows = list(
         (
             await session.execute(
@@ -51,10 +55,12 @@ async def create_api_key_route(
 
 @router.delete("/{api_key_id}")
 async def delete_api_key_route(
-    api_key_id: str, user: CurrentUser, session: SessionDep
+    api_key_id: str, user: CurrentUser, session: SessionDep, services: ServicesDep
 ) -> dict[str, str]:
     row = await session.get(ApiKey, api_key_id)
     if row is None or row.user_id != user.id:
         raise NotFoundError(f"API key {api_key_id} not found", field="api_key_id")
     await session.delete(row)
+    await session.commit()
+    auth_cache(services).forget_key(row.key_hash)
     return {"detail": "API Key deleted"}

@@ -11,7 +11,6 @@ from fastapi import FastAPI
 from flowdeck import __version__, observability
 from flowdeck.api import errors
 from flowdeck.api.responses import JSON
-from flowdeck.api.routers import ROUTERS
 from flowdeck.services.container import Services
 from flowdeck.settings import Settings, load_settings
 
@@ -23,6 +22,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     services = Services.build(settings)
+    services.prepare()  # start-up work in a thread, beside the route building below
+    # Imported here, after `prepare`: building every route is most of the start-up time.
+    from flowdeck.api.routers import ROUTERS
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

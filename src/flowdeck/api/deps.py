@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flowdeck.auth.secrets import decode_token, hash_api_key
-from flowdeck.db.models import ApiKey, User
+from flowdeck.db.models import User
 from flowdeck.db.repositories.base import Scope
 from flowdeck.errors import AuthenticationError, PermissionDeniedError
+from flowdeck.services.caches import auth_cache
 from flowdeck.services.container import Services
 
 ACCESS_COOKIE = "access_token_lf"
 REFRESH_COOKIE = "refresh_token_lf"
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    # async: a plain def would make FastAPI run it in a thread pool, on every request.
     services: Services = request.app.state.services
     return services
 
@@ -29,6 +29,8 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 
 
 async def get_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
+    # The connection is taken at the first statement only, so requests that never touch
+    # the database (the cached caller is enough) never hold one.
     async with services.db.session() as session:
         yield session
 
@@ -36,50 +38,33 @@ async def get_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
-async def _user_by_id(session: AsyncSession, user_id: int) -> User | None:
-    user = await session.get(User, user_id)
-    return user if user is not None and user.is_active else None
-
-
-async def authenticate(request: Request, services: Services, session: AsyncSession) -> User | None:
+async def authenticate(request: Request, services: Services) -> User | None:
     """The caller from a bearer token, the access cookie, or an API key; None if none given."""
+    cache = auth_cache(services)
     auth = request.headers.get("authorization", "")
     token = auth[7:].strip() if auth[:7].lower() == "bearer " else None
     token = token or request.cookies.get(ACCESS_COOKIE)
     if token:
-        user = await _user_by_id(session, decode_token(services.signing_key, token, "access"))
+        user = await cache.user(decode_token(services.signing_key, token, "access"))
         if user is None:
             raise AuthenticationError("user not found or inactive")
         return user
     key = request.headers.get("x-api-key") or request.query_params.get("x-api-key")
     if key:
-        row = (
-            await session.execute(
-                select(ApiKey).where(ApiKey.key_hash == hash_api_key(key), ApiKey.is_active)
-            )
-        ).scalar_one_or_none()
-        if row is None:
+        found = await cache.api_key_user(hash_api_key(key))
+        if found is None:
             raise AuthenticationError("invalid API key")
-        await session.execute(
-            update(ApiKey)
-            .where(ApiKey.id == row.id)
-            .values(total_uses=ApiKey.total_uses + 1, last_used_at=datetime.now(UTC))
-        )
-        user = await _user_by_id(session, row.user_id)
+        user = await cache.user(found[1])
         if user is None:
             raise AuthenticationError("the API key's user is inactive")
         return user
     if services.settings.auto_login:
-        return (
-            await session.execute(select(User).where(User.username == services.settings.superuser))
-        ).scalar_one_or_none()
+        return await cache.user_named(services.settings.superuser)
     return None
 
 
-async def optional_user(
-    request: Request, services: ServicesDep, session: SessionDep
-) -> User | None:
-    return await authenticate(request, services, session)
+async def optional_user(request: Request, services: ServicesDep) -> User | None:
+    return await authenticate(request, services)
 
 
 async def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:

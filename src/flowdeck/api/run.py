@@ -16,6 +16,7 @@ from flowdeck.db.models import Run, User
 from flowdeck.db.repositories.flows import FlowRepository
 from flowdeck.errors import InvalidInputError
 from flowdeck.runs.states import RunState
+from flowdeck.services.caches import flow_cache
 from flowdeck.services.container import Services
 from flowdeck.services.execution import events_since, start_run, wait_for_end
 
@@ -49,7 +50,7 @@ async def run_and_answer(services: Services, run: Run, stream: bool) -> Any:
     """The RunResponse once the run ends, or its events as they happen."""
     if stream:
         return StreamingResponse(_sse(services, run), media_type="text/event-stream")
-    final = await wait_for_end(services, run.id)
+    final = await wait_for_end(services, run.id, run)
     if final.state != RunState.COMPLETED:
         status = 499 if final.state == RunState.CANCELLED else 500
         return JSON(
@@ -73,8 +74,12 @@ async def _sse(services: Services, run: Run) -> AsyncIterator[bytes]:
         yield orjson.dumps({"event": name, "data": data}, default=str) + b"\n\n"
 
 
-async def _flow(session: SessionDep, user: User, ref: str) -> Any:
-    return await FlowRepository(session, scope_of(user)).by_ref(ref)
+async def _flow(services: Services, session: SessionDep, user: User, ref: str) -> Any:
+    flow = await flow_cache(services).by_ref(FlowRepository(session, scope_of(user)), ref)
+    # Give the connection back now: the run is stored by the run store's own writer, and a
+    # sync run may wait a long time for its end (holding it would exhaust the pool).
+    await session.commit()
+    return flow
 
 
 @router.post("/run/{flow_id_or_name}")
@@ -86,10 +91,9 @@ async def simplified_run_flow(
     body: Annotated[SimplifiedRunRequest | None, Body()] = None,
     stream: bool = False,
 ) -> Any:
-    flow = await _flow(session, user, flow_id_or_name)
+    flow = await _flow(services, session, user, flow_id_or_name)
     req = (body or SimplifiedRunRequest()).model_dump()
     run = await start_run(services, flow=flow, user=user, trigger="api", request=req)
-    await session.commit()
     return await run_and_answer(services, run, stream)
 
 
@@ -101,7 +105,7 @@ async def experimental_run_flow(
     session: SessionDep,
     user: CurrentUser,
 ) -> Any:
-    flow = await _flow(session, user, flow_id_or_name)
+    flow = await _flow(services, session, user, flow_id_or_name)
     per_component: dict[str, dict[str, Any]] = {}
     input_value, input_type = None, "chat"
     for item in body.inputs:
@@ -119,7 +123,6 @@ async def experimental_run_flow(
         "session_id": body.session_id,
     }
     run = await start_run(services, flow=flow, user=user, trigger="api", request=req)
-    await session.commit()
     return await run_and_answer(services, run, body.stream)
 
 
@@ -131,7 +134,7 @@ async def webhook_run_flow(
     session: SessionDep,
     user: CurrentUser,
 ) -> dict[str, Any]:
-    flow = await _flow(session, user, flow_id_or_name)
+    flow = await _flow(services, session, user, flow_id_or_name)
     raw = await request.body()
     try:
         payload = raw.decode() if raw else ""
@@ -149,5 +152,4 @@ async def webhook_run_flow(
     run = await start_run(
         services, flow=flow, user=user, trigger="webhook", request=req, graph=graph
     )
-    await session.commit()
     return {"message": "Task started in the background", "status": "in progress", "run_id": run.id}

@@ -10,6 +10,7 @@ from flowdeck.auth.secrets import hash_password
 from flowdeck.db.models import User
 from flowdeck.errors import ConflictError, NotFoundError, PermissionDeniedError
 from flowdeck.schemas.users import PasswordReset, UserCreate, UserRead, UsersPage, UserUpdate
+from flowdeck.services.caches import auth_cache
 
 router = APIRouter(prefix="/api/v1/users", tags=["Users"])
 
@@ -60,7 +61,11 @@ async def read_all_users(
 
 @router.patch("/{user_id}", response_model=UserRead)
 async def patch_user(
-    user_id: int, body: UserUpdate, caller: CurrentUser, session: SessionDep
+    user_id: int,
+    body: UserUpdate,
+    caller: CurrentUser,
+    session: SessionDep,
+    services: ServicesDep,
 ) -> User:
     if caller.id != user_id and not caller.is_superuser:
         raise PermissionDeniedError("you may only change your own user")
@@ -74,26 +79,39 @@ async def patch_user(
         user.password_hash = hash_password(values.pop("password"))
     for key, value in values.items():
         setattr(user, key, value)
-    await session.flush()
+    await _commit_and_forget(session, services, user_id)
     return user
 
 
 @router.patch("/{user_id}/reset-password", response_model=UserRead)
 async def reset_password(
-    user_id: int, body: PasswordReset, caller: CurrentUser, session: SessionDep
+    user_id: int,
+    body: PasswordReset,
+    caller: CurrentUser,
+    session: SessionDep,
+    services: ServicesDep,
 ) -> User:
     if caller.id != user_id and not caller.is_superuser:
         raise PermissionDeniedError("you may only reset your own password")
     user = await _get(session, user_id, caller)
     user.password_hash = hash_password(body.password)
-    await session.flush()
+    await _commit_and_forget(session, services, user_id)
     return user
 
 
 @router.delete("/{user_id}")
-async def delete_user(user_id: int, caller: Superuser, session: SessionDep) -> dict[str, str]:
+async def delete_user(
+    user_id: int, caller: Superuser, session: SessionDep, services: ServicesDep
+) -> dict[str, str]:
     if caller.id == user_id:
         raise PermissionDeniedError("you cannot delete your own user")
     user = await _get(session, user_id, caller)
     await session.delete(user)
+    await _commit_and_forget(session, services, user_id)
     return {"detail": "User deleted"}
+
+
+async def _commit_and_forget(session: SessionDep, services: ServicesDep, user_id: int) -> None:
+    # Committed first, so no request can cache the old row again once it is forgotten.
+    await session.commit()
+    auth_cache(services).forget_user(user_id)

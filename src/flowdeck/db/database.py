@@ -27,7 +27,11 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
+            # Each aiosqlite connection is a thread: keep enough of them open that bursts of
+            # requests do not open and close connections (run writes have their own writer).
             kwargs["connect_args"] = {"timeout": 30}
+            if ":memory:" not in url and "mode=memory" not in url:
+                kwargs.update(pool_size=20, max_overflow=20)
         else:
             kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
@@ -76,6 +80,28 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _upgrade(conn: Connection) -> None:
+    """Upgrade with Alembic, unless the schema is current or the database is empty.
+
+    Importing and running Alembic costs a few hundred milliseconds at every start, so a
+    database already at the head revision is left as is, and an empty one gets the tables
+    from the models (which the migrations produce; tests/unit/db compares the two) and is
+    stamped with the head revision. Any other database is upgraded by the migrations.
+    """
+    from sqlalchemy import inspect
+
+    head = _head_revision()
+    tables = set(inspect(conn).get_table_names())
+    if head is not None and VERSION_TABLE in tables:
+        rows = conn.execute(_version_table().select()).scalars().all()
+        if rows == [head]:
+            return
+    elif head is not None and not tables:
+        _create_schema(conn, head)
+        return
+    _alembic_upgrade(conn)
+
+
+def _alembic_upgrade(conn: Connection) -> None:
     from alembic import command
     from alembic.config import Config
 
@@ -83,3 +109,52 @@ def _upgrade(conn: Connection) -> None:
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = conn
     command.upgrade(cfg, "head")
+
+
+VERSION_TABLE = "alembic_version"
+_REVISION = r"^(down_revision|revision)\b[^=]*=\s*(.+?)\s*$"
+
+
+def _head_revision() -> str | None:
+    """The single head of the migration scripts, read from their files; None if unclear."""
+    import re
+
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in (MIGRATIONS / "versions").glob("*.py"):
+        found = dict((m[0], m[1]) for m in re.findall(_REVISION, script.read_text(), re.MULTILINE))
+        revision, parent = found.get("revision", ""), found.get("down_revision", "")
+        if not _is_literal(revision) or not (parent == "None" or _is_literal(parent)):
+            return None  # a merge (tuple) or a computed value: let Alembic decide
+        revisions.add(revision[1:-1])
+        if parent != "None":
+            parents.add(parent[1:-1])
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _is_literal(value: str) -> bool:
+    return len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"" and "," not in value
+
+
+def _version_table() -> Any:
+    """Alembic's own version table, as `alembic stamp` creates it."""
+    from sqlalchemy import Column, MetaData, PrimaryKeyConstraint, String, Table
+
+    return Table(
+        VERSION_TABLE,
+        MetaData(),
+        Column("version_num", String(32), nullable=False),
+        PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+    )
+
+
+def _create_schema(conn: Connection, head: str) -> None:
+    """A fresh database: every table from the models, stamped at the head revision."""
+    import flowdeck.db.models  # noqa: F401  (registers every table)
+    from flowdeck.db.base import Base
+
+    Base.metadata.create_all(conn)
+    version = _version_table()
+    version.create(conn)
+    conn.execute(version.insert().values(version_num=head))

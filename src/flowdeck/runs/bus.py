@@ -7,10 +7,11 @@ import contextlib
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from flowdeck.engine.events import TERMINAL_EVENTS
+import orjson
+
+from flowdeck.engine.events import STATE, TERMINAL_EVENTS
 
 # An event as stored: (cursor, name, data). Cursors are per run and increase by one.
 Event = tuple[int, str, dict[str, Any]]
@@ -42,22 +43,69 @@ class EventBus(Protocol):
     async def close(self) -> None: ...
 
 
-@dataclass(slots=True)
 class _Log:
-    events: list[Event] = field(default_factory=list)
-    finished_at: float | None = None
-    polled: int = 0
-    wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    """One run's events. After compaction `events` holds only the tail, from cursor base + 1."""
+
+    __slots__ = ("base", "events", "finished_at", "polled", "wakeup")
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self.base = 0
+        self.finished_at: float | None = None
+        self.polled = 0
+        # Created only when someone waits: most events are published with nobody waiting.
+        self.wakeup: asyncio.Event | None = None
+
+    @property
+    def last(self) -> int:
+        return self.base + len(self.events)
+
+    def since(self, after: int) -> list[Event]:
+        # A reader behind the compacted tail gets the tail (which ends with the outcome).
+        return self.events[max(0, after - self.base) :]
+
+    def waiter(self) -> asyncio.Event:
+        if self.wakeup is None:
+            self.wakeup = asyncio.Event()
+        return self.wakeup
+
+
+def _approx_size(events: list[Event]) -> int:
+    size = 0
+    for _, name, data in events:
+        try:
+            size += len(name) + len(orjson.dumps(data, default=str))
+        except TypeError:  # not JSON-shaped: count it as a small event
+            size += 256
+    return size
 
 
 class MemoryEventBus:
-    """The embedded bus: events in this process's memory, bounded in count and age."""
+    """The embedded bus: events in this process's memory, bounded in count, size and age.
 
-    def __init__(self, *, retention_seconds: float = 3600, max_finished: int = 2000) -> None:
-        self._logs: OrderedDict[str, _Log] = OrderedDict()
-        self._finished: OrderedDict[str, float] = OrderedDict()
+    A finished run keeps its whole log while it is among the latest finished runs and
+    they fit in `full_bytes` (a client polling or streaming a run that just ended reads
+    every event); older finished runs are compacted to their tail, the final `state` and
+    the terminal event, so late readers still learn the outcome. Tails live for
+    `retention_seconds`, at most `max_finished` of them.
+    """
+
+    def __init__(
+        self,
+        *,
+        retention_seconds: float = 3600,
+        max_finished: int = 2000,
+        full_runs: int = 200,
+        full_bytes: int = 4 * 1024 * 1024,
+    ) -> None:
+        self._logs: dict[str, _Log] = {}
+        self._finished: OrderedDict[str, float] = OrderedDict()  # every finished run, oldest first
+        self._full: OrderedDict[str, int] = OrderedDict()  # finished runs not compacted: size
+        self._full_size = 0
         self._retention = retention_seconds
         self._max_finished = max_finished
+        self._full_runs = full_runs
+        self._full_bytes = full_bytes
 
     def _log(self, run_id: str) -> _Log:
         log = self._logs.get(run_id)
@@ -67,43 +115,64 @@ class MemoryEventBus:
 
     def publish(self, run_id: str, event: str, data: dict[str, Any]) -> None:
         log = self._log(run_id)
-        log.events.append((len(log.events) + 1, event, data))
+        log.events.append((log.last + 1, event, data))
         if event in TERMINAL_EVENTS:
-            log.finished_at = time.monotonic()
-            self._finished[run_id] = log.finished_at
-            self._evict()
-        wakeup, log.wakeup = log.wakeup, asyncio.Event()
-        wakeup.set()
+            self._finish(run_id, log)
+        wakeup = log.wakeup
+        if wakeup is not None:
+            log.wakeup = None
+            wakeup.set()
+
+    def _finish(self, run_id: str, log: _Log) -> None:
+        log.finished_at = time.monotonic()
+        self._finished[run_id] = log.finished_at
+        self._finished.move_to_end(run_id)
+        self._full_size -= self._full.pop(run_id, 0)
+        size = _approx_size(log.events)
+        self._full[run_id] = size
+        self._full_size += size
+        self._evict()
 
     def _evict(self) -> None:
+        while self._full and (
+            len(self._full) > self._full_runs or self._full_size > self._full_bytes
+        ):
+            run_id, size = self._full.popitem(last=False)
+            self._full_size -= size
+            log = self._logs.get(run_id)
+            if log is not None and log.events:
+                _compact(log)
         cutoff = time.monotonic() - self._retention
         while self._finished:
             run_id, finished = next(iter(self._finished.items()))
             if len(self._finished) <= self._max_finished and finished > cutoff:
                 break
-            self._finished.popitem(last=False)
-            self._logs.pop(run_id, None)
+            self.forget(run_id)
 
     async def read(self, run_id: str, after: int = 0, wait: float = 0.0) -> list[Event]:
-        log = self._log(run_id)
-        if len(log.events) <= after and wait > 0 and log.finished_at is None:
+        log = self._logs.get(run_id)
+        if log is None:
+            if wait <= 0:
+                return []  # a run this bus never saw (or forgot): no entry for it
+            log = self._log(run_id)
+        if log.last <= after and wait > 0 and log.finished_at is None:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(log.wakeup.wait(), wait)
-        return log.events[after:]
+                await asyncio.wait_for(log.waiter().wait(), wait)
+        return log.since(after)
 
     async def stream(self, run_id: str, after: int = 0) -> AsyncIterator[Event]:
         log = self._log(run_id)
         cursor = after
         while True:
-            while cursor < len(log.events):
-                item = log.events[cursor]
-                cursor += 1
+            # Re-sliced each time: the log may be compacted between two events.
+            for item in log.since(cursor):
+                cursor = item[0]
                 yield item
                 if item[1] in TERMINAL_EVENTS:
                     return
             if log.finished_at is not None:
                 return
-            await log.wakeup.wait()
+            await log.waiter().wait()
 
     async def is_finished(self, run_id: str) -> bool | None:
         log = self._logs.get(run_id)
@@ -114,6 +183,7 @@ class MemoryEventBus:
     def forget(self, run_id: str) -> None:
         self._logs.pop(run_id, None)
         self._finished.pop(run_id, None)
+        self._full_size -= self._full.pop(run_id, 0)
 
     async def flush(self) -> None:
         return None
@@ -130,3 +200,16 @@ class MemoryEventBus:
     async def close(self) -> None:
         self._logs.clear()
         self._finished.clear()
+        self._full.clear()
+        self._full_size = 0
+
+
+def _compact(log: _Log) -> None:
+    """Keep only the run's outcome: its final `state` event and the terminal event after it."""
+    events = log.events
+    start = len(events) - 1
+    # The final state is published just before the terminal event (RunService.transition).
+    if start > 0 and events[start - 1][1] == STATE:
+        start -= 1
+    log.base = events[start][0] - 1
+    log.events = events[start:]

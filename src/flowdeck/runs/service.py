@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection
 from typing import Any, Protocol
 
@@ -28,6 +29,8 @@ class RunService:
         self.store = store
         self.bus = bus
         self.channel: ControlChannel | None = None
+        # Callers waiting in this process for a run's end: resolved with the final record.
+        self._watchers: dict[str, list[asyncio.Future[Run]]] = {}
 
     async def create(self, run: Run) -> Run:
         run.state = RunState.QUEUED.value
@@ -77,11 +80,27 @@ class RunService:
         metrics.run_transition(to.value, run.trigger, RunState.QUEUED in sources)
         self.bus.publish(run_id, ev.STATE, _state_payload(run))
         if to.terminal:
+            for future in self._watchers.pop(run_id, ()):
+                if not future.done():
+                    future.set_result(run)
             event, data = final_event or _final_event(run)
             self.bus.publish(run_id, event, data)
         # Events must be readable elsewhere before anyone acts on the new state.
         await self.bus.flush()
         return run
+
+    def watch(self, run_id: str) -> asyncio.Future[Run]:
+        """A future resolved with the run's final record if it ends through this service."""
+        future: asyncio.Future[Run] = asyncio.get_running_loop().create_future()
+        self._watchers.setdefault(run_id, []).append(future)
+        return future
+
+    def unwatch(self, run_id: str, future: asyncio.Future[Run]) -> None:
+        futures = self._watchers.get(run_id)
+        if futures is not None and future in futures:
+            futures.remove(future)
+            if not futures:
+                del self._watchers[run_id]
 
     # -- control ---------------------------------------------------------------------------
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import select
@@ -53,6 +55,7 @@ class Services:
     lease_keeper: LeaseKeeper | None = None
     retention: RetentionTask | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    _prehash: Future[str] | None = field(default=None, repr=False)
 
     @classmethod
     def build(
@@ -129,10 +132,25 @@ class Services:
         services.extras["redis"] = redis
         return services
 
+    def prepare(self) -> None:
+        """Begin the start-up work that needs no event loop, in a thread (see `start`).
+
+        On a new SQLite database the superuser is surely missing: its password hash (argon2,
+        ~0.2 s of CPU, which releases the GIL) is computed while the app is being built.
+        """
+        s = self.settings
+        wanted = s.superuser_password or s.auto_login
+        if wanted and self._prehash is None and self._new_sqlite_database():
+            pool = ThreadPoolExecutor(1, thread_name_prefix="flowdeck-start")
+            self._prehash = pool.submit(hash_password, s.superuser_password or s.superuser)
+            pool.shutdown(wait=False)  # the hash runs on; the thread ends with it
+
     async def start(self) -> None:
+        self.prepare()  # when create_app has not already begun it
         await self.db.migrate()
         if self.role == "api":
-            await self._bootstrap()
+            prehash, self._prehash = self._prehash, None
+            await self._bootstrap(asyncio.wrap_future(prehash) if prehash else None)
         if self.subscriber is not None:
             await self.subscriber.start()
         await self.queue.start()
@@ -208,18 +226,27 @@ class Services:
     async def submit(self, job: RunJob) -> None:
         await self.queue.enqueue(job)
 
-    async def _bootstrap(self) -> None:
+    def _new_sqlite_database(self) -> bool:
+        url = self.db.url
+        if self.role != "api" or not url.startswith("sqlite") or ":memory:" in url:
+            return False
+        path = Path(url.split("///", 1)[-1])
+        return bool(path.name) and not path.exists()
+
+    async def _bootstrap(self, prehash: asyncio.Future[str] | None = None) -> None:
         """The default tenant and the first superuser, created when missing."""
         from sqlalchemy.exc import IntegrityError
 
         try:
-            await self._create_defaults()
+            await self._create_defaults(prehash)
         except IntegrityError:
             # Another API process starting at the same moment created them first.
-            await self._create_defaults()
+            await self._create_defaults(prehash)
 
-    async def _create_defaults(self) -> None:
+    async def _create_defaults(self, prehash: asyncio.Future[str] | None = None) -> None:
         s = self.settings
+        if prehash is not None:
+            await prehash  # done before the session: SQLite's write lock is not held meanwhile
         async with self.db.session() as session:
             tenant = (
                 await session.execute(select(Tenant).where(Tenant.name == DEFAULT_TENANT))
@@ -233,12 +260,18 @@ class Services:
                 await session.execute(select(User).where(User.username == s.superuser))
             ).scalar_one_or_none()
             if existing is None and (s.superuser_password or s.auto_login):
+                # Hashing (argon2) takes ~0.2 s: off the event loop, and only when needed.
+                password_hash = (
+                    prehash.result()
+                    if prehash is not None
+                    else await asyncio.to_thread(hash_password, s.superuser_password or s.superuser)
+                )
                 session.add(
                     User(
                         tenant_id=tenant.id,
                         username=s.superuser,
                         is_superuser=True,
-                        password_hash=hash_password(s.superuser_password or s.superuser),
+                        password_hash=password_hash,
                     )
                 )
                 log.info("created superuser %r", s.superuser)

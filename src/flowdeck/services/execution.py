@@ -81,18 +81,29 @@ async def start_run(
     return run
 
 
-async def wait_for_end(services: Services, run_id: str) -> Run:
-    """Block until a run reaches a terminal state; its final record."""
-    run = await services.runs.get(run_id)
-    if await services.bus.is_finished(run_id) is not None or not RunState(run.state).terminal:
-        async for _ in services.bus.stream(run_id):
-            pass
-        run = await services.runs.get(run_id)
-    while not RunState(run.state).terminal:
-        # The bus may have dropped the run's events (retention); fall back to polling.
-        await asyncio.sleep(0.05)
-        run = await services.runs.get(run_id)
-    return run
+async def wait_for_end(services: Services, run_id: str, run: Run | None = None) -> Run:
+    """Block until a run reaches a terminal state; its final record.
+
+    `run` is the caller's copy of the record, if it has one. A run that ends through this
+    process's RunService hands its final record over directly: no re-read.
+    """
+    ended = services.runs.watch(run_id)
+    try:
+        if run is None:
+            run = await services.runs.get(run_id)
+        finished = await services.bus.is_finished(run_id)
+        if finished is not None or not RunState(run.state).terminal:
+            if not ended.done():
+                async for _ in services.bus.stream(run_id):
+                    pass
+            run = ended.result() if ended.done() else await services.runs.get(run_id)
+        while not RunState(run.state).terminal:
+            # The bus may have dropped the run's events (retention); fall back to polling.
+            await asyncio.sleep(0.05)
+            run = ended.result() if ended.done() else await services.runs.get(run_id)
+        return run
+    finally:
+        services.runs.unwatch(run_id, ended)
 
 
 async def events_since(services: Services, run: Run, after: int) -> AsyncIterator[Event]:

@@ -125,6 +125,10 @@ class PlanService:
             plan.started = [s["id"] for s in sorted(timed, key=lambda s: str(s["start"]))]
         elif not RunState(run.state).terminal:
             members = await self._replay(run.id, steps, plan)
+        if run.waiting_on and plan.prompt is None:
+            # The record has the steps once the progress writer stored them, but never the
+            # prompt: that is only in the run's events.
+            plan.prompt = await self._prompt(run.id)
         if run.waiting_on:
             steps.setdefault(run.waiting_on, {"id": run.waiting_on})["state"] = "waiting"
         layers = graph.layers if graph is not None else [[vid] for vid in steps]
@@ -169,6 +173,13 @@ class PlanService:
                 steps.setdefault(data["id"], {"id": data["id"]})["state"] = "waiting"
                 plan.prompt = data.get("prompt")
         return members
+
+    async def _prompt(self, run_id: str) -> str | None:
+        for _, name, data in reversed(await self.services.bus.read(run_id, 0)):
+            if name == ev.WAITING:
+                prompt: str | None = data.get("prompt")
+                return prompt
+        return None
 
     def _history(
         self, flow: Flow, target: InspectorFlow, plan: RunPlan, key: str

@@ -24,6 +24,17 @@ SORTABLE = {
 }
 
 
+# Columns that change whenever a flow changes in a way a run could see.
+FINGERPRINT = (
+    Flow.updated_at,
+    Flow.deployment_status,
+    Flow.is_online,
+    Flow.online_version_id,
+    Flow.user_id,
+    Flow.locked,
+)
+
+
 @dataclass(frozen=True, slots=True)
 class FlowQuery:
     """What a flow listing asks for; every field narrows it."""
@@ -53,6 +64,18 @@ class FlowRepository(Repository[Flow]):
             return await self.get(ref)  # raises the NotFoundError naming the ref
         # An id match wins over a name match.
         return next((r for r in rows if r.id == ref), rows[0])
+
+    def fingerprints_query(self, ref: str) -> Select[Any]:
+        """What `by_ref` would match, cheaply: (id, *FINGERPRINT) per row, no flow data.
+
+        Some writes keep `updated_at` (deployment status, publishing), so the fingerprint
+        holds those columns too: equal fingerprints mean an unchanged row for a run.
+        """
+        conditions = [Flow.endpoint_name == ref, Flow.slug == ref]
+        if _is_uuid(ref):
+            conditions.insert(0, Flow.id == str(uuid.UUID(ref)))
+        base: Select[Any] = select(Flow.id, *FINGERPRINT)  # type: ignore[assignment]
+        return self.scoped(base).where(or_(*conditions))
 
     async def get_for_update(self, flow_id: str) -> Flow:
         """A flow, locked for the rest of the transaction where the database can lock rows."""

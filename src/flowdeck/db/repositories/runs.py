@@ -1,26 +1,72 @@
-"""The run store on SQL (SQLite or PostgreSQL)."""
+"""The run store on SQL (SQLite or PostgreSQL), with group commit of concurrent writes.
+
+Every create / update / finish is queued to one writer task, which applies everything queued
+meanwhile in a single transaction and then resolves each caller's future: under load, many
+runs share one commit; alone, a write waits for nobody. A write still returns only once it
+is committed. On SQLite a file database is written through its own connection on one thread
+(one thread hop per batch, and no writers of ours contending for the database lock).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import asyncio
+import logging
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, Table, bindparam, select
+from sqlalchemy.orm import make_transient_to_detached
 
 from flowdeck.db.base import Base, new_id, utcnow
 from flowdeck.db.database import Database
 from flowdeck.db.models import Run
+from flowdeck.db.threaded import ThreadedSqlite
 from flowdeck.runs.states import UNFINISHED
 from flowdeck.runs.store import Fence
 
-_RUN_COLUMNS = tuple(c.key for c in Run.__table__.columns)
+log = logging.getLogger("flowdeck.db")
+
+RUNS: Table = Run.__table__  # type: ignore[assignment]
+_RUN_COLUMNS = tuple(c.key for c in RUNS.columns)
+_UNFINISHED = [s.value for s in UNFINISHED]
+_CREATE_DEFAULTS: dict[str, Callable[[], Any]] = {
+    "steps": list,
+    "logs": list,
+    "tags": list,
+    "meta": dict,
+    "request": dict,
+    "progress": float,
+    "attempts": int,
+}
+_GET = select(RUNS).where(RUNS.c.id == bindparam("run_id"))
+_INSERT = RUNS.insert()
+# Batches larger than this are split: one transaction should not hold the lock for long.
+MAX_BATCH = 256
+
+
+@dataclass(slots=True)
+class _Op:
+    """One queued write: a create (values), or a conditional update (+ records on finish)."""
+
+    run_id: str
+    values: dict[str, Any]
+    create: bool = False
+    from_states: Sequence[str] | None = None
+    fence: Fence | None = None
+    records: list[Base] = field(default_factory=list)
 
 
 class SqlRunStore:
-    """RunStore over the application database, with Core statements on the hot path."""
+    """RunStore over the application database: Core statements built once, group commit."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._pending: list[tuple[_Op, asyncio.Future[Any]]] = []
+        self._task: asyncio.Task[None] | None = None
+        self._sqlite = ThreadedSqlite.of(db, "flowdeck-run-writer")
+
+    # -- RunStore --------------------------------------------------------------------------
 
     async def create(self, run: Run) -> None:
         now = utcnow()
@@ -28,24 +74,16 @@ class SqlRunStore:
         values = {k: getattr(run, k) for k in _RUN_COLUMNS}
         values["created_at"] = values["created_at"] or now
         values["updated_at"] = now
-        for key, default in (
-            ("steps", []),
-            ("logs", []),
-            ("tags", []),
-            ("meta", {}),
-            ("request", {}),
-            ("progress", 0.0),
-            ("attempts", 0),
-        ):
+        for key, default in _CREATE_DEFAULTS.items():
             if values[key] is None:
-                values[key] = default
-        async with self.db.session() as session:
-            await session.execute(insert(Run).values(**values))
+                values[key] = default()
+        await self._write(_Op(run.id, values, create=True))
         run.created_at, run.updated_at = values["created_at"], now
 
     async def get(self, run_id: str) -> Run | None:
-        async with self.db.session() as session:
-            return await session.get(Run, run_id)
+        async with self.db.engine.connect() as conn:
+            row = (await conn.execute(_GET, {"run_id": run_id})).first()
+        return _run(row._mapping) if row is not None else None
 
     async def update(
         self,
@@ -55,43 +93,154 @@ class SqlRunStore:
         from_states: Collection[str] | None = None,
         fence: Fence | None = None,
     ) -> Run | None:
-        async with self.db.session() as session:
-            return await self._update(session, run_id, changes, from_states, fence)
+        states = None if from_states is None else [str(s) for s in from_states]
+        run: Run | None = await self._write(_Op(run_id, dict(changes), False, states, fence))
+        return run
 
     async def finish(
         self, run_id: str, changes: dict[str, Any], records: list[Base], fence: Fence | None = None
     ) -> Run | None:
-        async with self.db.session() as session:
-            run = await self._update(session, run_id, changes, UNFINISHED, fence)
-            if run is not None and records:
-                session.add_all(records)
-            return run
-
-    @staticmethod
-    async def _update(
-        session: Any,
-        run_id: str,
-        changes: dict[str, Any],
-        from_states: Collection[str] | None,
-        fence: Fence | None = None,
-    ) -> Run | None:
-        stmt = (
-            update(Run)
-            .where(Run.id == run_id)
-            .values(**changes, updated_at=utcnow())
-            .returning(Run)
-            .execution_options(synchronize_session=False)
-        )
-        if from_states is not None:
-            stmt = stmt.where(Run.state.in_([str(s) for s in from_states]))
-        if fence is not None:
-            stmt = stmt.where(Run.worker == fence[0], Run.attempts == fence[1])
-        result = await session.execute(stmt)
-        return result.scalar_one_or_none()  # type: ignore[no-any-return]
+        op = _Op(run_id, dict(changes), False, _UNFINISHED, fence, list(records))
+        run: Run | None = await self._write(op)
+        return run
 
     async def unfinished(self) -> list[Run]:
         async with self.db.session() as session:
-            result = await session.execute(
-                select(Run).where(Run.state.in_([s.value for s in UNFINISHED]))
-            )
+            result = await session.execute(select(Run).where(Run.state.in_(_UNFINISHED)))
             return list(result.scalars())
+
+    # -- the writer ------------------------------------------------------------------------
+
+    async def _write(self, op: _Op) -> Any:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._pending.append((op, future))
+        if self._task is None or self._task.get_loop() is not loop:
+            self._task = loop.create_task(self._drain(), name="flowdeck-run-writer")
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+                await self._commit(batch)
+        finally:
+            self._task = None
+
+    async def _commit(self, batch: list[tuple[_Op, asyncio.Future[Any]]]) -> None:
+        try:
+            results = await self._run([op for op, _ in batch])
+        except Exception as exc:
+            if len(batch) > 1:
+                # One bad write (say, a duplicate id) must not fail the others: one by one.
+                for item in batch:
+                    await self._commit([item])
+            elif not batch[0][1].done():
+                batch[0][1].set_exception(exc)  # the caller gets the database's error
+            return
+        for (_, future), result in zip(batch, results, strict=True):
+            if not future.done():
+                future.set_result(result)
+
+    async def _run(self, ops: list[_Op]) -> list[Any]:
+        if self._sqlite is not None:
+            return await self._sqlite.write(lambda conn: _apply(conn, ops))
+        async with self.db.engine.begin() as conn:
+            return await conn.run_sync(_apply, ops)
+
+
+def _apply(conn: Connection, ops: list[_Op]) -> list[Any]:
+    """Apply queued writes in order in the caller's transaction: one result per op."""
+    results: list[Any] = []
+    creates: list[dict[str, Any]] = []
+    for op in ops:
+        if op.create:
+            creates.append(op.values)
+            results.append(None)
+            continue
+        if creates:  # consecutive creates go in one executemany, before what follows them
+            conn.execute(_INSERT, creates)
+            creates = []
+        results.append(_update(conn, op))
+    if creates:
+        conn.execute(_INSERT, creates)
+    return results
+
+
+def _update(conn: Connection, op: _Op) -> Run | None:
+    values = dict(op.values)
+    values["updated_at"] = utcnow()
+    stmt = _update_statement(tuple(values), op.from_states is not None, op.fence is not None)
+    params = {f"v_{k}": v for k, v in values.items()}
+    params["run_id"] = op.run_id
+    if op.from_states is not None:
+        params["states"] = list(op.from_states)
+    if op.fence is not None:
+        params["f_worker"], params["f_attempts"] = op.fence
+    row = conn.execute(stmt, params).first()
+    if row is None:
+        return None
+    if op.records:
+        _insert_records(conn, op.records)
+    return _run(row._mapping)
+
+
+_UPDATES: dict[tuple[Any, ...], Any] = {}
+
+
+def _update_statement(keys: tuple[str, ...], states: bool, fence: bool) -> Any:
+    """UPDATE runs ... RETURNING *, with bind parameters: built once per shape."""
+    shape = (keys, states, fence)
+    stmt = _UPDATES.get(shape)
+    if stmt is None:
+        cols = RUNS.c
+        stmt = (
+            RUNS.update()
+            .where(cols.id == bindparam("run_id"))
+            .values({cols[k]: bindparam(f"v_{k}", type_=cols[k].type) for k in keys})
+            .returning(*RUNS.columns)
+        )
+        if states:
+            stmt = stmt.where(cols.state.in_(bindparam("states", expanding=True)))
+        if fence:
+            stmt = stmt.where(
+                cols.worker == bindparam("f_worker"), cols.attempts == bindparam("f_attempts")
+            )
+        if len(_UPDATES) < 512:
+            _UPDATES[shape] = stmt
+    return stmt
+
+
+def _insert_records(conn: Connection, records: list[Base]) -> None:
+    """Monitor records as Core inserts, one executemany per table and column set."""
+    groups: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
+    for record in records:
+        table: Table = record.__table__  # type: ignore[assignment]
+        values = _record_values(record, table)
+        groups.setdefault((table, tuple(values)), []).append(values)
+    for (table, _), rows in groups.items():
+        conn.execute(table.insert(), rows)
+
+
+def _record_values(record: Base, table: Table) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    state = record.__dict__
+    for col in table.columns:
+        value = state.get(col.key)
+        if value is None:
+            default = col.default
+            if default is not None and getattr(default, "is_scalar", False):
+                value = default.arg  # type: ignore[attr-defined]
+            elif default is not None and getattr(default, "is_callable", False):
+                value = default.arg(None)  # type: ignore[attr-defined]
+            elif col.server_default is not None:
+                continue
+        values[col.key] = value
+    return values
+
+
+def _run(mapping: Any) -> Run:
+    """A detached Run from a row, as a session that has closed would leave it."""
+    run = Run(**mapping)
+    make_transient_to_detached(run)
+    return run

@@ -1,0 +1,190 @@
+"""Who is calling, without a database round trip per request: users and API keys, cached.
+
+Entries live a few seconds (another process may deactivate a user); changes made through
+this process invalidate them at once. API key uses are counted in memory and written in a
+short transaction of their own about once a second, never inside a request's transaction
+(on SQLite that would hold the write lock while the request starts a run).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
+
+from flowdeck.db.database import Database
+from flowdeck.db.models import ApiKey, Flow, User
+from flowdeck.db.repositories.flows import FlowRepository
+from flowdeck.db.threaded import ThreadedSqlite
+
+log = logging.getLogger("flowdeck.auth")
+
+TTL = 5.0
+FLUSH_AFTER = 1.0
+MAX_ENTRIES = 10_000
+
+_KEY_BY_HASH = select(ApiKey.id, ApiKey.user_id).where(
+    ApiKey.key_hash == bindparam("key_hash"), ApiKey.is_active.is_(True)
+)
+_COUNT_USES = (
+    update(ApiKey.__table__)  # type: ignore[arg-type]
+    .where(ApiKey.__table__.c.id == bindparam("key_id"))
+    .values(
+        total_uses=ApiKey.__table__.c.total_uses + bindparam("uses"),
+        last_used_at=bindparam("used_at"),
+    )
+)
+
+
+@dataclass(slots=True)
+class _Key:
+    key_id: str
+    user_id: int
+    expires: float
+
+
+class AuthCache:
+    """Users by id or name and API keys by hash, each kept for up to TTL seconds."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._users: dict[Any, tuple[float, User]] = {}
+        self._keys: dict[str, _Key] = {}
+        self._uses: dict[str, tuple[int, datetime]] = {}
+        self._flush: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def user(self, user_id: int) -> User | None:
+        """An active user by id, or None."""
+        return await self._user(user_id, User.id == user_id)
+
+    async def user_named(self, username: str) -> User | None:
+        return await self._user(("name", username), User.username == username, active=False)
+
+    async def _user(self, key: Any, condition: Any, active: bool = True) -> User | None:
+        hit = self._users.get(key)
+        now = time.monotonic()
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        async with self.db.sessions() as session:
+            user = (await session.execute(select(User).where(condition))).scalar_one_or_none()
+        if user is None or (active and not user.is_active):
+            self._users.pop(key, None)
+            return None
+        if len(self._users) >= MAX_ENTRIES:
+            self._users.clear()
+        self._users[key] = (now + TTL, user)
+        return user
+
+    def forget_user(self, user_id: int) -> None:
+        """Drop a changed or deleted user (and name lookups, which may point to it)."""
+        self._users.pop(user_id, None)
+        for key in [k for k, (_, u) in self._users.items() if u.id == user_id]:
+            self._users.pop(key, None)
+        for key_hash in [h for h, k in self._keys.items() if k.user_id == user_id]:
+            self._keys.pop(key_hash, None)
+
+    async def api_key_user(self, key_hash: str) -> tuple[str, int] | None:
+        """(key id, user id) of an active API key, or None; counts the use."""
+        now = time.monotonic()
+        hit = self._keys.get(key_hash)
+        if hit is None or hit.expires <= now:
+            async with self.db.sessions() as session:
+                row = (await session.execute(_KEY_BY_HASH, {"key_hash": key_hash})).first()
+            if row is None:
+                self._keys.pop(key_hash, None)
+                return None
+            if len(self._keys) >= MAX_ENTRIES:
+                self._keys.clear()
+            hit = self._keys[key_hash] = _Key(row[0], row[1], now + TTL)
+        count, _ = self._uses.get(hit.key_id, (0, None))
+        self._uses[hit.key_id] = (count + 1, datetime.now(UTC))
+        if self._flush is None:
+            loop = asyncio.get_running_loop()
+            self._flush = loop.call_later(FLUSH_AFTER, self._spawn_flush)
+        return hit.key_id, hit.user_id
+
+    def forget_key(self, key_hash: str) -> None:
+        self._keys.pop(key_hash, None)
+
+    def _spawn_flush(self) -> None:
+        task = asyncio.get_running_loop().create_task(self.flush_uses())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def flush_uses(self) -> None:
+        """Write the counted API key uses, in one short transaction."""
+        if self._flush is not None:
+            self._flush.cancel()
+            self._flush = None
+        uses, self._uses = self._uses, {}
+        if not uses:
+            return
+        params = [{"key_id": k, "uses": n, "used_at": at} for k, (n, at) in uses.items()]
+        try:
+            async with self.db.engine.begin() as conn:
+                await conn.execute(_COUNT_USES, params)
+        except Exception:
+            log.exception("could not record the use of %d API key(s)", len(params))
+            for key_id, (n, at) in uses.items():  # try again with the next flush
+                count, _ = self._uses.get(key_id, (0, at))
+                self._uses[key_id] = (count + n, at)
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.flush_uses()
+
+
+class FlowCache:
+    """Flows by id, endpoint name or slug: the row is read in full only when it changed.
+
+    Each lookup still asks the database which row the reference names and its fingerprint
+    (no flow data), so a flow edited, paused or deleted by any process is seen at once.
+    """
+
+    def __init__(self, db: Database, size: int = 512) -> None:
+        self.size = size
+        self._flows: dict[str, tuple[tuple[Any, ...], Flow]] = {}
+        # On SQLite, the lookup goes through a connection of its own: one thread hop.
+        self._sqlite = ThreadedSqlite.of(db, "flowdeck-flow-reader")
+
+    async def by_ref(self, repo: FlowRepository, ref: str) -> Flow:
+        stmt = repo.fingerprints_query(ref)
+        if self._sqlite is not None:
+            rows = await self._sqlite.read(lambda conn: [tuple(r) for r in conn.execute(stmt)])
+        else:
+            rows = [tuple(r) for r in await repo.session.execute(stmt)]
+        if not rows:
+            return await repo.get(ref)  # raises the NotFoundError naming the ref
+        # An id match wins over a name match (as FlowRepository.by_ref).
+        row = next((r for r in rows if r[0] == ref), rows[0])
+        hit = self._flows.get(row[0])
+        if hit is not None and hit[0] == row[1:]:
+            return hit[1]
+        flow = await repo.get(row[0])
+        if len(self._flows) >= self.size:
+            self._flows.pop(next(iter(self._flows)))
+        self._flows[row[0]] = (row[1:], flow)
+        return flow
+
+
+def flow_cache(services: Any) -> FlowCache:
+    """The process's FlowCache, kept with the services."""
+    cache: FlowCache | None = services.extras.get("flow_cache")
+    if cache is None:
+        cache = services.extras["flow_cache"] = FlowCache(services.db)
+    return cache
+
+
+def auth_cache(services: Any) -> AuthCache:
+    """The process's AuthCache, kept with the services."""
+    cache: AuthCache | None = services.extras.get("auth_cache")
+    if cache is None:
+        cache = services.extras["auth_cache"] = AuthCache(services.db)
+    return cache
