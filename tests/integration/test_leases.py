@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-
-import pytest
 
 from flowdeck.db.base import utcnow
 from flowdeck.db.database import Database
-from flowdeck.db.models import Run, Tenant
+from flowdeck.db.models import Run
 from flowdeck.db.repositories.runs import SqlRunStore
 from flowdeck.engine import Engine
 from flowdeck.runs.bus import MemoryEventBus
@@ -18,18 +15,6 @@ from flowdeck.runs.states import RunState
 from flowdeck.services.graphs import DbGraphSource, GraphCache
 from flowdeck.workers.leases import LeaseKeeper, Reaper
 from flowdeck.workers.runner import RunWorker
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    from flowdeck.settings import Settings
-
-    database = Database(Settings(database_url=database_url).db_url)
-    await database.migrate()
-    async with database.session() as session:
-        session.add(Tenant(id=1, name="t", code="t", settings={}))
-    yield database
-    await database.dispose()
 
 
 def reaper(db: Database, runs: RunService, sent: list[str], attempts: int = 3) -> Reaper:

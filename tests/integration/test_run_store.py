@@ -3,26 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
-import pytest
 from sqlalchemy import func, select
 
 from flowdeck.db.database import Database
-from flowdeck.db.models import Run, Tenant, Transaction
+from flowdeck.db.models import Run, Transaction
 from flowdeck.db.repositories.runs import SqlRunStore
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    from flowdeck.settings import Settings
-
-    database = Database(Settings(database_url=database_url).db_url)
-    await database.migrate()
-    async with database.session() as session:
-        session.add(Tenant(id=1, name="t", code="t", settings={}))
-    yield database
-    await database.dispose()
 
 
 def new_run(run_id: str | None = None) -> Run:
