@@ -6,6 +6,7 @@ import asyncio
 
 from sqlalchemy import func, select
 
+from flowdeck.db.base import NewRow
 from flowdeck.db.database import Database
 from flowdeck.db.models import Run, Transaction
 from flowdeck.db.repositories.runs import SqlRunStore
@@ -57,7 +58,9 @@ async def test_fence_and_finish_records(db: Database) -> None:
     await store.create(run)
     claimed = await store.update(run.id, {"state": "running", "worker": "w1", "attempts": 1})
     assert claimed is not None
-    record = Transaction(tenant_id=1, run_id=run.id, vertex_id="v", status="success")
+    record = NewRow(
+        Transaction, {"tenant_id": 1, "run_id": run.id, "vertex_id": "v", "status": "success"}
+    )
     assert await store.finish(run.id, {"state": "completed"}, [record], ("w2", 1)) is None
     done = await store.finish(run.id, {"state": "completed"}, [record], ("w1", 1))
     assert done is not None

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flowdeck.auth.secrets import decode_token, hash_api_key
+from flowdeck.auth.secrets import hash_api_key
 from flowdeck.db.models import User
 from flowdeck.db.repositories.base import Scope
 from flowdeck.errors import AuthenticationError, PermissionDeniedError
@@ -45,7 +45,7 @@ async def authenticate(request: Request, services: Services) -> User | None:
     token = auth[7:].strip() if auth[:7].lower() == "bearer " else None
     token = token or request.cookies.get(ACCESS_COOKIE)
     if token:
-        user = await cache.user(decode_token(services.signing_key, token, "access"))
+        user = await cache.user(cache.token_subject(services.signing_key, token))
         if user is None:
             raise AuthenticationError("user not found or inactive")
         return user

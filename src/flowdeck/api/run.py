@@ -10,10 +10,9 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from flowdeck.api.deps import CurrentUser, ServicesDep, SessionDep, scope_of
+from flowdeck.api.deps import CurrentUser, ServicesDep, scope_of
 from flowdeck.api.responses import JSON
-from flowdeck.db.models import Run, User
-from flowdeck.db.repositories.flows import FlowRepository
+from flowdeck.db.models import Flow, Run, User
 from flowdeck.errors import InvalidInputError
 from flowdeck.runs.states import RunState
 from flowdeck.services.caches import flow_cache
@@ -74,24 +73,21 @@ async def _sse(services: Services, run: Run) -> AsyncIterator[bytes]:
         yield orjson.dumps({"event": name, "data": data}, default=str) + b"\n\n"
 
 
-async def _flow(services: Services, session: SessionDep, user: User, ref: str) -> Any:
-    flow = await flow_cache(services).by_ref(FlowRepository(session, scope_of(user)), ref)
-    # Give the connection back now: the run is stored by the run store's own writer, and a
-    # sync run may wait a long time for its end (holding it would exhaust the pool).
-    await session.commit()
-    return flow
+async def _flow(services: Services, user: User, ref: str) -> Flow:
+    # No request session: a sync run may wait a long time for its end, and holding a
+    # connection meanwhile would exhaust the pool (the run store writes on its own).
+    return await flow_cache(services).by_ref(scope_of(user), ref)
 
 
 @router.post("/run/{flow_id_or_name}")
 async def simplified_run_flow(
     flow_id_or_name: str,
     services: ServicesDep,
-    session: SessionDep,
     user: CurrentUser,
     body: Annotated[SimplifiedRunRequest | None, Body()] = None,
     stream: bool = False,
 ) -> Any:
-    flow = await _flow(services, session, user, flow_id_or_name)
+    flow = await _flow(services, user, flow_id_or_name)
     req = (body or SimplifiedRunRequest()).model_dump()
     run = await start_run(services, flow=flow, user=user, trigger="api", request=req)
     return await run_and_answer(services, run, stream)
@@ -102,10 +98,9 @@ async def experimental_run_flow(
     flow_id_or_name: str,
     body: AdvancedRunRequest,
     services: ServicesDep,
-    session: SessionDep,
     user: CurrentUser,
 ) -> Any:
-    flow = await _flow(services, session, user, flow_id_or_name)
+    flow = await _flow(services, user, flow_id_or_name)
     per_component: dict[str, dict[str, Any]] = {}
     input_value, input_type = None, "chat"
     for item in body.inputs:
@@ -131,10 +126,9 @@ async def webhook_run_flow(
     flow_id_or_name: str,
     request: Request,
     services: ServicesDep,
-    session: SessionDep,
     user: CurrentUser,
 ) -> dict[str, Any]:
-    flow = await _flow(services, session, user, flow_id_or_name)
+    flow = await _flow(services, user, flow_id_or_name)
     raw = await request.body()
     try:
         payload = raw.decode() if raw else ""

@@ -55,6 +55,11 @@ def encode_token(key: str, subject: int, kind: str, minutes: int) -> str:
 
 def decode_token(key: str, token: str, kind: str) -> int:
     """The user id in a valid token of the given kind; AuthenticationError otherwise."""
+    return decode_token_expiry(key, token, kind)[0]
+
+
+def decode_token_expiry(key: str, token: str, kind: str) -> tuple[int, float]:
+    """(user id, expiry as a Unix time) of a valid token of the given kind."""
     try:
         payload: dict[str, Any] = jwt.decode(token, key, algorithms=[ALGORITHM])
     except jwt.ExpiredSignatureError as exc:
@@ -64,6 +69,6 @@ def decode_token(key: str, token: str, kind: str) -> int:
     if payload.get("type") != kind:
         raise AuthenticationError(f"not a {kind} token")
     try:
-        return int(payload["sub"])
-    except (KeyError, ValueError) as exc:
+        return int(payload["sub"]), float(payload["exp"])
+    except (KeyError, ValueError, TypeError) as exc:
         raise AuthenticationError("invalid token subject") from exc

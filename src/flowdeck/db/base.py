@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +30,17 @@ def new_id() -> str:
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+@dataclass(slots=True)
+class NewRow:
+    """The values of one row to insert, without an ORM instance: cheap where rows are many.
+
+    Columns left out take their defaults when the row is inserted.
+    """
+
+    model: type[Base]
+    values: dict[str, Any]
 
 
 class Timestamps:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from flowdeck.db.base import Base
+from flowdeck.db.base import NewRow
 from flowdeck.db.models import MessageRecord, Transaction, VertexBuild
 from flowdeck.engine import events as ev
 from flowdeck.runs.bus import EventBus
@@ -41,7 +41,7 @@ class RunRecorder:
         self.keep_monitor = keep_monitor
         self.steps: dict[str, dict[str, Any]] = {}
         self.logs: list[dict[str, Any]] = []
-        self.records: list[Base] = []
+        self.records: list[NewRow] = []
         self.terminal: tuple[str, dict[str, Any]] | None = None
         self.planned = 0
         self.done = 0
@@ -109,24 +109,30 @@ class RunRecorder:
             "run_id": self.run_id,
         }
         self.records.append(
-            VertexBuild(
-                id=vid,
-                valid=build["valid"],
-                params=build["params"],
-                data=build["data"],
-                artifacts=build["data"].get("artifacts") or {},
-                **owner,
+            NewRow(
+                VertexBuild,
+                {
+                    "id": vid,
+                    "valid": build["valid"],
+                    "params": build["params"],
+                    "data": build["data"],
+                    "artifacts": build["data"].get("artifacts") or {},
+                    **owner,
+                },
             )
         )
         self.records.append(
-            Transaction(
-                vertex_id=vid,
-                target_id=",".join(build["next_vertices_ids"]) or None,
-                inputs={},
-                outputs=build["data"]["results"],
-                status="success" if build["valid"] else "error",
-                error=None if build["valid"] else build["params"],
-                **owner,
+            NewRow(
+                Transaction,
+                {
+                    "vertex_id": vid,
+                    "target_id": ",".join(build["next_vertices_ids"]) or None,
+                    "inputs": {},
+                    "outputs": build["data"]["results"],
+                    "status": "success" if build["valid"] else "error",
+                    "error": None if build["valid"] else build["params"],
+                    **owner,
+                },
             )
         )
 
@@ -134,19 +140,22 @@ class RunRecorder:
         if not self.keep_monitor:
             return
         self.records.append(
-            MessageRecord(
-                id=_uuid_or_none(data.get("id")),
-                tenant_id=self.tenant_id,
-                user_id=self.user_id,
-                flow_id=self.flow_id,
-                run_id=self.run_id,
-                session_id=data.get("session_id") or "",
-                sender=data.get("sender") or "Machine",
-                sender_name=data.get("sender_name") or "",
-                text=data.get("text") or "",
-                files=data.get("files") or [],
-                properties=data.get("properties") or {},
-                component_id=data.get("component_id"),
+            NewRow(
+                MessageRecord,
+                {
+                    "id": _uuid_or_none(data.get("id")),
+                    "tenant_id": self.tenant_id,
+                    "user_id": self.user_id,
+                    "flow_id": self.flow_id,
+                    "run_id": self.run_id,
+                    "session_id": data.get("session_id") or "",
+                    "sender": data.get("sender") or "Machine",
+                    "sender_name": data.get("sender_name") or "",
+                    "text": data.get("text") or "",
+                    "files": data.get("files") or [],
+                    "properties": data.get("properties") or {},
+                    "component_id": data.get("component_id"),
+                },
             )
         )
 

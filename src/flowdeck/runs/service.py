@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Collection
 from typing import Any, Protocol
 
-from flowdeck.db.base import Base, utcnow
+from flowdeck.db.base import NewRow, utcnow
 from flowdeck.db.models import Run
 from flowdeck.engine import events as ev
 from flowdeck.errors import InvalidStateError, NotFoundError
@@ -52,7 +52,7 @@ class RunService:
         *,
         changes: dict[str, Any] | None = None,
         expect: Collection[RunState] | None = None,
-        records: list[Base] | None = None,
+        records: list[NewRow] | None = None,
         final_event: tuple[str, dict[str, Any]] | None = None,
         fence: Fence | None = None,
     ) -> Run:

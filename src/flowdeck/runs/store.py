@@ -6,7 +6,7 @@ import copy
 from collections.abc import Collection
 from typing import Any, Protocol
 
-from flowdeck.db.base import Base, new_id, utcnow
+from flowdeck.db.base import NewRow, new_id, utcnow
 from flowdeck.db.models import Run
 from flowdeck.runs.states import UNFINISHED
 
@@ -33,7 +33,11 @@ class RunStore(Protocol):
         """Apply `changes` if the run is in one of `from_states`; the new record, else None."""
 
     async def finish(
-        self, run_id: str, changes: dict[str, Any], records: list[Base], fence: Fence | None = None
+        self,
+        run_id: str,
+        changes: dict[str, Any],
+        records: list[NewRow],
+        fence: Fence | None = None,
     ) -> Run | None:
         """Apply a terminal change and store the run's monitor records, in one transaction."""
 
@@ -46,7 +50,7 @@ class MemoryRunStore:
 
     def __init__(self) -> None:
         self.runs: dict[str, Run] = {}
-        self.records: list[Base] = []
+        self.records: list[NewRow] = []
 
     async def create(self, run: Run) -> None:
         now = utcnow()
@@ -78,7 +82,11 @@ class MemoryRunStore:
         return copy.copy(run)
 
     async def finish(
-        self, run_id: str, changes: dict[str, Any], records: list[Base], fence: Fence | None = None
+        self,
+        run_id: str,
+        changes: dict[str, Any],
+        records: list[NewRow],
+        fence: Fence | None = None,
     ) -> Run | None:
         run = await self.update(run_id, changes, from_states=UNFINISHED, fence=fence)
         if run is not None:

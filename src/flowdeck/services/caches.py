@@ -18,8 +18,10 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, update
 
+from flowdeck.auth.secrets import decode_token_expiry
 from flowdeck.db.database import Database
 from flowdeck.db.models import ApiKey, Flow, User
+from flowdeck.db.repositories.base import Scope
 from flowdeck.db.repositories.flows import FlowRepository
 from flowdeck.db.threaded import ThreadedSqlite
 
@@ -55,10 +57,26 @@ class AuthCache:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._users: dict[Any, tuple[float, User]] = {}
+        self._tokens: dict[str, tuple[int, float]] = {}
         self._keys: dict[str, _Key] = {}
         self._uses: dict[str, tuple[int, datetime]] = {}
         self._flush: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+
+    def token_subject(self, signing_key: str, token: str) -> int:
+        """The user id of a valid access token; verified once, then known until it expires.
+
+        Tokens are stateless (logout only drops the cookies), so a token verified once
+        stays valid until its expiry: checking the signature again would change nothing.
+        """
+        hit = self._tokens.get(token)
+        if hit is not None and hit[1] > time.time():
+            return hit[0]
+        user_id, expires = decode_token_expiry(signing_key, token, "access")
+        if len(self._tokens) >= MAX_ENTRIES:
+            self._tokens.clear()
+        self._tokens[token] = (user_id, expires)
+        return user_id
 
     async def user(self, user_id: int) -> User | None:
         """An active user by id, or None."""
@@ -149,25 +167,33 @@ class FlowCache:
     """
 
     def __init__(self, db: Database, size: int = 512) -> None:
+        self.db = db
         self.size = size
         self._flows: dict[str, tuple[tuple[Any, ...], Flow]] = {}
         # On SQLite, the lookup goes through a connection of its own: one thread hop.
         self._sqlite = ThreadedSqlite.of(db, "flowdeck-flow-reader")
 
-    async def by_ref(self, repo: FlowRepository, ref: str) -> Flow:
-        stmt = repo.fingerprints_query(ref)
+    async def by_ref(self, scope: Scope, ref: str) -> Flow:
+        """The flow `ref` names within `scope`; NotFoundError naming the ref if none."""
+        stmt, params = FlowRepository.fingerprints_query(scope, ref)
         if self._sqlite is not None:
-            rows = await self._sqlite.read(lambda conn: [tuple(r) for r in conn.execute(stmt)])
+            rows = await self._sqlite.read(
+                lambda conn: [tuple(r) for r in conn.execute(stmt, params)]
+            )
         else:
-            rows = [tuple(r) for r in await repo.session.execute(stmt)]
-        if not rows:
-            return await repo.get(ref)  # raises the NotFoundError naming the ref
+            async with self.db.engine.connect() as conn:
+                rows = [tuple(r) for r in await conn.execute(stmt, params)]
         # An id match wins over a name match (as FlowRepository.by_ref).
-        row = next((r for r in rows if r[0] == ref), rows[0])
-        hit = self._flows.get(row[0])
-        if hit is not None and hit[0] == row[1:]:
-            return hit[1]
-        flow = await repo.get(row[0])
+        row = next((r for r in rows if r[0] == ref), rows[0]) if rows else None
+        if row is not None:
+            hit = self._flows.get(row[0])
+            if hit is not None and hit[0] == row[1:]:
+                return hit[1]
+        async with self.db.session() as session:
+            repo = FlowRepository(session, scope)
+            if row is None:
+                return await repo.get(ref)  # raises the NotFoundError naming the ref
+            flow = await repo.get(row[0])
         if len(self._flows) >= self.size:
             self._flows.pop(next(iter(self._flows)))
         self._flows[row[0]] = (row[1:], flow)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flowdeck.db.base import Base
@@ -40,11 +40,36 @@ class Repository(Generic[M]):
         cols = self.model.__table__.c
         if "tenant_id" in cols:
             stmt = stmt.where(cols.tenant_id == self.scope.tenant_id)
-        if self.per_owner and "user_id" in cols and not self.scope.is_superuser:
+        if self.by_owner:
             stmt = stmt.where(cols.user_id == self.scope.user_id)
         if "deleted_at" in cols:
             stmt = stmt.where(cols.deleted_at.is_(None))
         return stmt
+
+    @property
+    def by_owner(self) -> bool:
+        return self.owner_scoped(self.scope)
+
+    @classmethod
+    def owner_scoped(cls, scope: Scope) -> bool:
+        """Whether `scope` sees only the caller's own rows of this model."""
+        return cls.per_owner and "user_id" in cls.model.__table__.c and not scope.is_superuser
+
+    @classmethod
+    def scoped_template(cls, stmt: Select[Any], by_owner: bool) -> Select[Any]:
+        """As `scoped`, with the scope as bind parameters (`scope_params`): built once, reused."""
+        cols = cls.model.__table__.c
+        if "tenant_id" in cols:
+            stmt = stmt.where(cols.tenant_id == bindparam("scope_tenant"))
+        if by_owner:
+            stmt = stmt.where(cols.user_id == bindparam("scope_user"))
+        if "deleted_at" in cols:
+            stmt = stmt.where(cols.deleted_at.is_(None))
+        return stmt
+
+    @staticmethod
+    def scope_params(scope: Scope) -> dict[str, Any]:
+        return {"scope_tenant": scope.tenant_id, "scope_user": scope.user_id}
 
     async def get(self, item_id: Any) -> M:
         row = await self.find(item_id)

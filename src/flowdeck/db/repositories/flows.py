@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flowdeck.db.base import utcnow
 from flowdeck.db.models import Flow, FlowVersion, Project
-from flowdeck.db.repositories.base import Repository
+from flowdeck.db.repositories.base import Repository, Scope
 from flowdeck.errors import InvalidInputError
 
 SORTABLE = {
@@ -33,6 +33,9 @@ FINGERPRINT = (
     Flow.user_id,
     Flow.locked,
 )
+
+
+_FINGERPRINT_QUERIES: dict[tuple[bool, bool], Select[Any]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,17 +68,31 @@ class FlowRepository(Repository[Flow]):
         # An id match wins over a name match.
         return next((r for r in rows if r.id == ref), rows[0])
 
-    def fingerprints_query(self, ref: str) -> Select[Any]:
+    @classmethod
+    def fingerprints_query(cls, scope: Scope, ref: str) -> tuple[Select[Any], dict[str, Any]]:
         """What `by_ref` would match, cheaply: (id, *FINGERPRINT) per row, no flow data.
 
         Some writes keep `updated_at` (deployment status, publishing), so the fingerprint
         holds those columns too: equal fingerprints mean an unchanged row for a run.
+        Returns the statement (built once per shape) and its parameters.
         """
-        conditions = [Flow.endpoint_name == ref, Flow.slug == ref]
-        if _is_uuid(ref):
-            conditions.insert(0, Flow.id == str(uuid.UUID(ref)))
-        base: Select[Any] = select(Flow.id, *FINGERPRINT)  # type: ignore[assignment]
-        return self.scoped(base).where(or_(*conditions))
+        by_id = _is_uuid(ref)
+        by_owner = cls.owner_scoped(scope)
+        shape = (by_id, by_owner)
+        stmt = _FINGERPRINT_QUERIES.get(shape)
+        if stmt is None:
+            conditions = [Flow.endpoint_name == bindparam("ref"), Flow.slug == bindparam("ref")]
+            if by_id:
+                conditions.insert(0, Flow.id == bindparam("ref_id"))
+            base: Select[Any] = select(Flow.id, *FINGERPRINT)  # type: ignore[assignment]
+            stmt = _FINGERPRINT_QUERIES[shape] = cls.scoped_template(base, by_owner).where(
+                or_(*conditions)
+            )
+        params = cls.scope_params(scope)
+        params["ref"] = ref
+        if by_id:
+            params["ref_id"] = str(uuid.UUID(ref))
+        return stmt, params
 
     async def get_for_update(self, flow_id: str) -> Flow:
         """A flow, locked for the rest of the transaction where the database can lock rows."""

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, bindparam, select
 from sqlalchemy.orm import make_transient_to_detached
 
-from flowdeck.db.base import Base, new_id, utcnow
+from flowdeck.db.base import NewRow, new_id, utcnow
 from flowdeck.db.database import Database
 from flowdeck.db.models import Run
 from flowdeck.db.threaded import ThreadedSqlite
@@ -54,7 +54,7 @@ class _Op:
     create: bool = False
     from_states: Sequence[str] | None = None
     fence: Fence | None = None
-    records: list[Base] = field(default_factory=list)
+    records: list[NewRow] = field(default_factory=list)
 
 
 class SqlRunStore:
@@ -98,7 +98,11 @@ class SqlRunStore:
         return run
 
     async def finish(
-        self, run_id: str, changes: dict[str, Any], records: list[Base], fence: Fence | None = None
+        self,
+        run_id: str,
+        changes: dict[str, Any],
+        records: list[NewRow],
+        fence: Fence | None = None,
     ) -> Run | None:
         op = _Op(run_id, dict(changes), False, _UNFINISHED, fence, list(records))
         run: Run | None = await self._write(op)
@@ -211,31 +215,43 @@ def _update_statement(keys: tuple[str, ...], states: bool, fence: bool) -> Any:
     return stmt
 
 
-def _insert_records(conn: Connection, records: list[Base]) -> None:
+def _insert_records(conn: Connection, records: list[NewRow]) -> None:
     """Monitor records as Core inserts, one executemany per table and column set."""
     groups: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
     for record in records:
-        table: Table = record.__table__  # type: ignore[assignment]
-        values = _record_values(record, table)
+        table: Table = record.model.__table__  # type: ignore[assignment]
+        values = _with_defaults(table, record.values)
         groups.setdefault((table, tuple(values)), []).append(values)
     for (table, _), rows in groups.items():
         conn.execute(table.insert(), rows)
 
 
-def _record_values(record: Base, table: Table) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    state = record.__dict__
-    for col in table.columns:
-        value = state.get(col.key)
-        if value is None:
+# Per table: (column, how its default is made, the default) for columns a row may leave out.
+_COLUMN_DEFAULTS: dict[Table, list[tuple[str, str, Any]]] = {}
+
+
+def _with_defaults(table: Table, given: dict[str, Any]) -> dict[str, Any]:
+    """`given` plus the Python-side default of every column it leaves out or sets to None."""
+    defaults = _COLUMN_DEFAULTS.get(table)
+    if defaults is None:
+        defaults = _COLUMN_DEFAULTS[table] = []
+        for col in table.columns:
             default = col.default
-            if default is not None and getattr(default, "is_scalar", False):
-                value = default.arg  # type: ignore[attr-defined]
-            elif default is not None and getattr(default, "is_callable", False):
-                value = default.arg(None)  # type: ignore[attr-defined]
+            if default is not None and getattr(default, "is_callable", False):
+                defaults.append((col.key, "call", default.arg))  # type: ignore[attr-defined]
+            elif default is not None and getattr(default, "is_scalar", False):
+                defaults.append((col.key, "value", default.arg))  # type: ignore[attr-defined]
             elif col.server_default is not None:
-                continue
-        values[col.key] = value
+                defaults.append((col.key, "server", None))  # left out: the database fills it
+            else:
+                defaults.append((col.key, "value", None))
+    values = dict(given)
+    for key, how, arg in defaults:
+        if values.get(key) is None:
+            if how == "server":
+                values.pop(key, None)
+            else:
+                values[key] = arg(None) if how == "call" else arg
     return values
 
 
