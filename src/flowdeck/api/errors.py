@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-import uuid
+import os
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -98,7 +98,7 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rid = _header(scope, b"x-request-id") or uuid.uuid4().hex
+        rid = _header(scope, b"x-request-id") or os.urandom(16).hex()
         scope.setdefault("state", {})["request_id"] = rid
         length = _header(scope, b"content-length")
         if length and length.isdigit() and int(length) > self.max_body:

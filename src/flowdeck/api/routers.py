@@ -25,13 +25,14 @@ from flowdeck.api import (
 )
 from flowdeck.api.dialects import control, executions, flow_runs, inspector
 
+# Routes are matched in order: the hot paths (runs and builds) come first.
 ROUTERS: list[APIRouter] = [
+    run.router,
+    build.router,
     system.router,
     login.router,
     users.router,
     api_keys.router,
-    build.router,
-    run.router,
     runs.router,
     flows.router,
     flow_versions.router,

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -17,6 +19,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+log = logging.getLogger("flowdeck.db")
+T = TypeVar("T")
 
 
 class Database:
@@ -33,17 +37,38 @@ class Database:
             if ":memory:" not in url and "mode=memory" not in url:
                 kwargs.update(pool_size=20, max_overflow=20)
         else:
-            kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+            # Enough connections for a worker's concurrent runs: an overflow connection is
+            # closed when given back, and opening one costs far more than keeping it. No
+            # pre-ping (a round trip per checkout): a dropped connection fails one statement,
+            # the pool then replaces its connections, and `retrying` runs it again.
+            kwargs.update(pool_size=32, max_overflow=64, pool_recycle=1800)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        # Single-statement reads need no transaction: on PostgreSQL that saves the BEGIN
+        # and ROLLBACK round trips around them.
+        self.reader: AsyncEngine = (
+            self.engine
+            if self.is_sqlite
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # ORM reads of a row or two, on the reader: no transaction around them.
+        self.read_sessions = async_sessionmaker(self.reader, expire_on_commit=False)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session in a transaction: committed on success, rolled back on error."""
         async with self.sessions() as session, session.begin():
             yield session
+
+    async def read(self, stmt: Any, params: dict[str, Any] | None = None) -> list[Any]:
+        """The rows of one read-only statement, outside any transaction."""
+        return await retrying(lambda: self._read(stmt, params))
+
+    async def _read(self, stmt: Any, params: dict[str, Any] | None) -> list[Any]:
+        async with self.reader.connect() as conn:
+            return list(await conn.execute(stmt, params))
 
     async def migrate(self) -> None:
         """Bring the schema to the newest migration."""
@@ -67,6 +92,17 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def retrying(call: Callable[[], Awaitable[T]]) -> T:
+    """`call()`, once more if it failed on a connection the database had dropped."""
+    try:
+        return await call()
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        log.warning("database connection lost; retrying on a new one")
+        return await call()
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

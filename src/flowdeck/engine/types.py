@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -54,7 +54,7 @@ class Message:
     sender: str = "Machine"
     sender_name: str = "AI"
     session_id: str = ""
-    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    id: str = field(default_factory=lambda: os.urandom(16).hex())
     timestamp: float = field(default_factory=time.time)
     files: list[str] = field(default_factory=list)
     properties: dict[str, Any] = field(default_factory=dict)

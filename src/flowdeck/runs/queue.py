@@ -26,4 +26,13 @@ class RunQueue(Protocol):
 
     async def enqueue(self, job: RunJob) -> None: ...
 
+    def reserve(self) -> bool:
+        """Hold a free slot for a run about to be created, if one is free in this process.
+
+        Such a run is stored already RUNNING (RunWorker.claim_new), saving a write, and is
+        enqueued with `claimed=True`; `release` gives the slot back if it never is.
+        """
+
+    def release(self) -> None: ...
+
     async def stop(self, grace: float = 10.0) -> None: ...

@@ -33,8 +33,14 @@ class RunService:
         self._watchers: dict[str, list[asyncio.Future[Run]]] = {}
 
     async def create(self, run: Run) -> Run:
-        run.state = RunState.QUEUED.value
+        """Store a new run: QUEUED, or RUNNING if a local worker claimed it (claim_new)."""
+        claimed = run.state == RunState.RUNNING.value
+        if not claimed:
+            run.state = RunState.QUEUED.value
         await self.store.create(run)
+        if claimed:  # clients see the same sequence of states either way
+            self.bus.publish(run.id, ev.STATE, _state_payload(run, RunState.QUEUED))
+            metrics.run_transition(run.state, run.trigger, True)
         self.bus.publish(run.id, ev.STATE, _state_payload(run))
         await self.bus.flush()
         return run
@@ -153,10 +159,10 @@ class RunService:
             await self.channel.control(run_id, command, payload)
 
 
-def _state_payload(run: Run) -> dict[str, Any]:
+def _state_payload(run: Run, state: RunState | None = None) -> dict[str, Any]:
     return {
         "run_id": run.id,
-        "state": run.state,
+        "state": state.value if state is not None else run.state,
         "progress": run.progress or 0.0,
         "error": run.error,
         "waiting_on": run.waiting_on,

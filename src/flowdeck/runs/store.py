@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from flowdeck.db.base import NewRow, new_id, utcnow
@@ -13,6 +14,13 @@ from flowdeck.runs.states import UNFINISHED
 # (worker name, attempt): a write fenced by it applies only while that worker holds that attempt,
 # so a worker that lost its lease cannot overwrite the retry that replaced it.
 Fence = tuple[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Increment:
+    """A change that adds to a column's stored value, in the same statement (no read first)."""
+
+    by: int = 1
 
 
 class RunStore(Protocol):
@@ -77,6 +85,8 @@ class MemoryRunStore:
         if fence is not None and (run.worker, run.attempts) != fence:
             return None
         for key, value in changes.items():
+            if isinstance(value, Increment):
+                value = (getattr(run, key) or 0) + value.by
             setattr(run, key, value)
         run.updated_at = utcnow()
         return copy.copy(run)

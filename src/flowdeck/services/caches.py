@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Select, bindparam, select, update
 
 from flowdeck.auth.secrets import decode_token_expiry
 from flowdeck.db.database import Database
@@ -34,6 +34,8 @@ MAX_ENTRIES = 10_000
 _KEY_BY_HASH = select(ApiKey.id, ApiKey.user_id).where(
     ApiKey.key_hash == bindparam("key_hash"), ApiKey.is_active.is_(True)
 )
+_USER_BY_ID = select(User).where(User.id == bindparam("value"))
+_USER_BY_NAME = select(User).where(User.username == bindparam("value"))
 _COUNT_USES = (
     update(ApiKey.__table__)  # type: ignore[arg-type]
     .where(ApiKey.__table__.c.id == bindparam("key_id"))
@@ -80,18 +82,21 @@ class AuthCache:
 
     async def user(self, user_id: int) -> User | None:
         """An active user by id, or None."""
-        return await self._user(user_id, User.id == user_id)
+        return await self._user(user_id, _USER_BY_ID, {"value": user_id})
 
     async def user_named(self, username: str) -> User | None:
-        return await self._user(("name", username), User.username == username, active=False)
+        key = ("name", username)
+        return await self._user(key, _USER_BY_NAME, {"value": username}, active=False)
 
-    async def _user(self, key: Any, condition: Any, active: bool = True) -> User | None:
+    async def _user(
+        self, key: Any, stmt: Select[Any], params: dict[str, Any], active: bool = True
+    ) -> User | None:
         hit = self._users.get(key)
         now = time.monotonic()
         if hit is not None and hit[0] > now:
             return hit[1]
-        async with self.db.sessions() as session:
-            user = (await session.execute(select(User).where(condition))).scalar_one_or_none()
+        async with self.db.read_sessions() as session:
+            user: User | None = (await session.execute(stmt, params)).scalar_one_or_none()
         if user is None or (active and not user.is_active):
             self._users.pop(key, None)
             return None
@@ -113,8 +118,8 @@ class AuthCache:
         now = time.monotonic()
         hit = self._keys.get(key_hash)
         if hit is None or hit.expires <= now:
-            async with self.db.sessions() as session:
-                row = (await session.execute(_KEY_BY_HASH, {"key_hash": key_hash})).first()
+            rows = await self.db.read(_KEY_BY_HASH, {"key_hash": key_hash})
+            row = rows[0] if rows else None
             if row is None:
                 self._keys.pop(key_hash, None)
                 return None
@@ -181,8 +186,7 @@ class FlowCache:
                 lambda conn: [tuple(r) for r in conn.execute(stmt, params)]
             )
         else:
-            async with self.db.engine.connect() as conn:
-                rows = [tuple(r) for r in await conn.execute(stmt, params)]
+            rows = [tuple(r) for r in await self.db.read(stmt, params)]
         # An id match wins over a name match (as FlowRepository.by_ref).
         row = next((r for r in rows if r[0] == ref), rows[0]) if rows else None
         if row is not None:

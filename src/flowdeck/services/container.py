@@ -184,15 +184,15 @@ class Services:
             await redis.aclose()
         await self.db.dispose()
 
-    async def execute_by_id(self, run_id: str) -> RunState | None:
+    async def execute_by_id(self, run_id: str, flow_stamp: str | None = None) -> RunState | None:
         """Execute a queued run by id (a Celery task); None when it was no longer queued."""
-        run = await self.runs.store.get(run_id)
-        if run is None or run.state != RunState.QUEUED:
-            return None
         if self.worker.draining:
-            await self.queue.enqueue(RunJob(run))  # for a worker that is not stopping
+            run = await self.runs.store.get(run_id)
+            if run is not None and run.state == RunState.QUEUED:
+                # For a worker that is not stopping.
+                await self.queue.enqueue(RunJob(run, flow_stamp=flow_stamp))
             return None
-        return await self.worker.execute(RunJob(run))
+        return await self.worker.execute_id(run_id, flow_stamp=flow_stamp)
 
     async def hand_back_runs(self) -> int:
         """Return the runs in flight here to the queue (a hard stop of this worker)."""

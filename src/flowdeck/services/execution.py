@@ -6,13 +6,14 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+from flowdeck.db.base import new_id
 from flowdeck.db.models import Flow, Run, User
 from flowdeck.engine import Graph
 from flowdeck.errors import InvalidStateError
 from flowdeck.runs.bus import Event
 from flowdeck.runs.states import RunState
 from flowdeck.services.container import Services
-from flowdeck.services.graphs import snapshot
+from flowdeck.services.graphs import flow_stamp, snapshot
 from flowdeck.workers.runner import RunJob
 
 # Deployment status of a flow (the control dialect): whether it accepts new runs.
@@ -75,9 +76,21 @@ async def start_run(
         progress=0.0,
         attempts=0,
     )
-    run = await services.runs.create(run)
+    # With a free local slot, the run is stored already running: one write fewer.
+    claimed = submit and not held and services.queue.reserve()
+    if claimed:
+        run.id = run.id or new_id()
+        services.worker.claim_new(run)
+    try:
+        run = await services.runs.create(run)
+    except BaseException:
+        if claimed:
+            services.worker.unclaim(run.id)
+            services.queue.release()
+        raise
     if submit and not held:
-        await services.submit(RunJob(run, graph))
+        stamp = flow_stamp(flow) if flow is not None and graph_data is None else None
+        await services.submit(RunJob(run, graph, flow_stamp=stamp, claimed=claimed))
     return run
 
 

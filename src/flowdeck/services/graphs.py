@@ -46,8 +46,15 @@ class GraphCache:
         return self.engine.compile(spec, tweaks)
 
     def for_flow(self, flow: Flow, tweaks: dict[str, Any] | None = None) -> Graph:
-        key = ("flow", flow.id, flow.updated_at.isoformat() if flow.updated_at else "")
+        key = ("flow", flow.id, flow_stamp(flow))
         return self.compile(key, flow.data or {"nodes": [], "edges": []}, tweaks, flow.name)
+
+    def cached_flow(self, flow_id: str, stamp: str) -> Graph | None:
+        """The compiled graph of that version of a flow, if it is here (untweaked)."""
+        graph = self._graphs.get(("flow", flow_id, stamp))
+        if graph is not None:
+            self._graphs.move_to_end(("flow", flow_id, stamp))
+        return graph
 
     def for_version(self, version: FlowVersion, tweaks: dict[str, Any] | None = None) -> Graph:
         return self.compile(
@@ -65,11 +72,15 @@ class DbGraphSource:
         self.db = db
         self.cache = cache
 
-    async def graph_for(self, run: Run) -> Graph:
+    async def graph_for(self, run: Run, flow_stamp: str | None = None) -> Graph:
         tweaks = (run.request or {}).get("tweaks") or None
         if run.graph is not None:
             return self.cache.compile(None, run.graph, tweaks)
-        async with self.db.session() as session:
+        if flow_stamp and run.flow_id and run.flow_version_id is None and not tweaks:
+            graph = self.cache.cached_flow(run.flow_id, flow_stamp)
+            if graph is not None:
+                return graph
+        async with self.db.read_sessions() as session:
             if run.flow_version_id is not None:
                 version = await session.get(FlowVersion, run.flow_version_id)
                 if version is None:
@@ -79,6 +90,11 @@ class DbGraphSource:
             if flow is None:
                 raise NotFoundError(f"flow {run.flow_id} no longer exists")
             return self.cache.for_flow(flow, tweaks)
+
+
+def flow_stamp(flow: Flow) -> str:
+    """Which version of a flow a graph was compiled from: its last change."""
+    return flow.updated_at.isoformat() if flow.updated_at else ""
 
 
 def snapshot(data: dict[str, Any]) -> dict[str, Any]:

@@ -66,14 +66,21 @@ class CeleryRunQueue:
             conn.ensure_connection(max_retries=3)
 
     async def enqueue(self, job: RunJob) -> None:
-        await self.dispatch(job.run)
+        await self.dispatch(job.run, job.flow_stamp)
 
-    async def dispatch(self, run: Run) -> None:
+    def reserve(self) -> bool:
+        return False  # runs go to whichever worker takes them: none is claimed here
+
+    def release(self) -> None:
+        pass
+
+    async def dispatch(self, run: Run, flow_stamp: str | None = None) -> None:
         # kombu's publish is blocking I/O; keep it off the event loop.
-        await asyncio.to_thread(self._send, run.id)
+        await asyncio.to_thread(self._send, run.id, flow_stamp)
 
-    def _send(self, run_id: str) -> None:
-        self.celery.send_task(TASK_NAME, args=[run_id], queue=self.queue)
+    def _send(self, run_id: str, flow_stamp: str | None) -> None:
+        args = [run_id, flow_stamp] if flow_stamp else [run_id]
+        self.celery.send_task(TASK_NAME, args=args, queue=self.queue)
 
     async def stop(self, grace: float = 10.0) -> None:
         await asyncio.to_thread(self.celery.close)

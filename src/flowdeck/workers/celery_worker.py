@@ -46,9 +46,9 @@ class WorkerRuntime:
     def _call(self, coro: Any, timeout: float | None = None) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
-    def execute(self, run_id: str) -> str | None:
+    def execute(self, run_id: str, flow_stamp: str | None = None) -> str | None:
         """Run one run to its end (called from a Celery thread)."""
-        state = self._call(self.services.execute_by_id(run_id))
+        state = self._call(self.services.execute_by_id(run_id, flow_stamp))
         return state.value if state is not None else None
 
     def hand_back(self) -> None:
@@ -68,8 +68,8 @@ def build_worker_app(settings: Settings, name: str) -> tuple[Celery, WorkerRunti
     runtime = WorkerRuntime(settings, name)
 
     @app.task(name=TASK_NAME, acks_late=True, reject_on_worker_lost=True)  # type: ignore[untyped-decorator]
-    def run_task(run_id: str) -> str | None:
-        return runtime.execute(run_id)
+    def run_task(run_id: str, flow_stamp: str | None = None) -> str | None:
+        return runtime.execute(run_id, flow_stamp)
 
     def on_ready(**_: Any) -> None:
         runtime.start()

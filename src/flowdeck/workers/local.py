@@ -20,6 +20,7 @@ class LocalRunQueue:
         self._queue: asyncio.Queue[RunJob] = asyncio.Queue()
         self._consumers: list[asyncio.Task[None]] = []
         self._busy = 0
+        self._reserved = 0
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -44,12 +45,23 @@ class LocalRunQueue:
     async def enqueue(self, job: RunJob) -> None:
         self._queue.put_nowait(job)
 
+    def reserve(self) -> bool:
+        if self._busy + self._reserved + self._queue.qsize() >= self.concurrency:
+            return False
+        self._reserved += 1
+        return True
+
+    def release(self) -> None:
+        self._reserved -= 1
+
     async def control(self, run_id: str, command: str, payload: Any = None) -> None:
         self.worker.apply(run_id, command, payload)
 
     async def _consume(self) -> None:
         while True:
             job = await self._queue.get()
+            if job.claimed:
+                self._reserved -= 1
             self._busy += 1
             self._idle.clear()
             try:

@@ -11,11 +11,11 @@ from typing import Any, Protocol
 from flowdeck.db.base import utcnow
 from flowdeck.db.models import Run
 from flowdeck.engine import Engine, Graph, RunControl, RunRequest, RunStatus
-from flowdeck.errors import FlowdeckError, InvalidStateError
+from flowdeck.errors import FlowdeckError, InvalidStateError, NotFoundError
 from flowdeck.runs.recorder import RunRecorder
 from flowdeck.runs.service import RunService
 from flowdeck.runs.states import UNFINISHED, RunState
-from flowdeck.runs.store import Fence
+from flowdeck.runs.store import Fence, Increment
 from flowdeck.workers.progress import ProgressWriter
 
 log = logging.getLogger("flowdeck.worker")
@@ -30,15 +30,22 @@ _FINAL = {
 class GraphSource(Protocol):
     """Finds and compiles the graph a run executes (its flow, version, tweaks)."""
 
-    async def graph_for(self, run: Run) -> Graph: ...
+    async def graph_for(self, run: Run, flow_stamp: str | None = None) -> Graph: ...
 
 
 @dataclass(slots=True)
 class RunJob:
-    """A run handed to a worker; in-process callers also hand over the compiled graph."""
+    """A run handed to a worker; in-process callers also hand over the compiled graph.
+
+    `flow_stamp` names the version of the run's flow the caller saw (GraphCache.flow_stamp),
+    so a worker that has that graph compiled need not read the flow again.
+    """
 
     run: Run
     graph: Graph | None = None
+    flow_stamp: str | None = None
+    # Claimed by this process's worker before it was stored (RunWorker.claim_new).
+    claimed: bool = False
 
 
 def request_from(run: Run) -> RunRequest:
@@ -78,25 +85,53 @@ class RunWorker:
         self.draining = False
         self._background: set[asyncio.Task[Any]] = set()
 
+    def claim_new(self, run: Run) -> None:
+        """Hold a run that is about to be created: it is stored RUNNING, by this worker."""
+        run.state = RunState.RUNNING.value
+        run.attempts = 1
+        run.worker = self.name
+        run.started_at = utcnow()
+        if self.lease_seconds:
+            run.lease_until = run.started_at + timedelta(seconds=self.lease_seconds)
+        # Registered now, so a cancel arriving before the run starts still reaches it.
+        self.controls[run.id] = RunControl()
+
+    def unclaim(self, run_id: str) -> None:
+        self.controls.pop(run_id, None)
+
     async def execute(self, job: RunJob) -> RunState | None:
-        """Run one queued run to its end; None when it was no longer queued."""
-        run = job.run
+        """Run one queued (or claimed) run to its end; None when it was no longer queued."""
+        if job.claimed:
+            control = self.controls.setdefault(job.run.id, RunControl())
+            return await self._hold(job.run, control, job.graph, job.flow_stamp)
+        return await self.execute_id(job.run.id, job.graph, job.flow_stamp)
+
+    async def execute_id(
+        self, run_id: str, graph: Graph | None = None, flow_stamp: str | None = None
+    ) -> RunState | None:
+        """Claim a run by id (if still queued) and run it to its end; None if not claimed."""
         if self.draining:
             return None
-        changes: dict[str, Any] = {"attempts": (run.attempts or 0) + 1, "worker": self.name}
+        changes: dict[str, Any] = {"attempts": Increment(1), "worker": self.name}
         if self.lease_seconds:
             changes["lease_until"] = utcnow() + timedelta(seconds=self.lease_seconds)
         try:
             run = await self.service.transition(
-                run.id, RunState.RUNNING, expect=[RunState.QUEUED], changes=changes
+                run_id, RunState.RUNNING, expect=[RunState.QUEUED], changes=changes
             )
-        except InvalidStateError:
+        except (InvalidStateError, NotFoundError):
             return None
         control = RunControl()
         self.controls[run.id] = control
+        return await self._hold(run, control, graph, flow_stamp)
+
+    async def _hold(
+        self, run: Run, control: RunControl, graph: Graph | None, flow_stamp: str | None
+    ) -> RunState | None:
+        """Execute a run this worker holds; the controls are dropped when it ends."""
         fence = (self.name, run.attempts)
         try:
-            return await self._execute(run, job.graph, control, fence)
+            return await self._execute(run, graph, control, fence, flow_stamp)
         except InvalidStateError:
             current = await self.service.store.get(run.id)
             if current is not None and (current.worker, current.attempts) == fence:
@@ -110,11 +145,16 @@ class RunWorker:
             self.lost.discard(run.id)
 
     async def _execute(
-        self, run: Run, graph: Graph | None, control: RunControl, fence: Fence
+        self,
+        run: Run,
+        graph: Graph | None,
+        control: RunControl,
+        fence: Fence,
+        flow_stamp: str | None,
     ) -> RunState:
         try:
             if graph is None:
-                graph = await self.graphs.graph_for(run)
+                graph = await self.graphs.graph_for(run, flow_stamp)
             request = request_from(run)
         except FlowdeckError as exc:
             await self.service.transition(

@@ -19,11 +19,11 @@ from sqlalchemy import Connection, Table, bindparam, select
 from sqlalchemy.orm import make_transient_to_detached
 
 from flowdeck.db.base import NewRow, new_id, utcnow
-from flowdeck.db.database import Database
+from flowdeck.db.database import Database, retrying
 from flowdeck.db.models import Run
 from flowdeck.db.threaded import ThreadedSqlite
 from flowdeck.runs.states import UNFINISHED
-from flowdeck.runs.store import Fence
+from flowdeck.runs.store import Fence, Increment
 
 log = logging.getLogger("flowdeck.db")
 
@@ -81,9 +81,8 @@ class SqlRunStore:
         run.created_at, run.updated_at = values["created_at"], now
 
     async def get(self, run_id: str) -> Run | None:
-        async with self.db.engine.connect() as conn:
-            row = (await conn.execute(_GET, {"run_id": run_id})).first()
-        return _run(row._mapping) if row is not None else None
+        rows = await self.db.read(_GET, {"run_id": run_id})
+        return _run(rows[0]._mapping) if rows else None
 
     async def update(
         self,
@@ -149,6 +148,9 @@ class SqlRunStore:
     async def _run(self, ops: list[_Op]) -> list[Any]:
         if self._sqlite is not None:
             return await self._sqlite.write(lambda conn: _apply(conn, ops))
+        return await retrying(lambda: self._run_pg(ops))
+
+    async def _run_pg(self, ops: list[_Op]) -> list[Any]:
         async with self.db.engine.begin() as conn:
             return await conn.run_sync(_apply, ops)
 
@@ -174,8 +176,9 @@ def _apply(conn: Connection, ops: list[_Op]) -> list[Any]:
 def _update(conn: Connection, op: _Op) -> Run | None:
     values = dict(op.values)
     values["updated_at"] = utcnow()
-    stmt = _update_statement(tuple(values), op.from_states is not None, op.fence is not None)
-    params = {f"v_{k}": v for k, v in values.items()}
+    keys = tuple((k, isinstance(v, Increment)) for k, v in values.items())
+    stmt = _update_statement(keys, op.from_states is not None, op.fence is not None)
+    params = {f"v_{k}": v.by if isinstance(v, Increment) else v for k, v in values.items()}
     params["run_id"] = op.run_id
     if op.from_states is not None:
         params["states"] = list(op.from_states)
@@ -192,16 +195,23 @@ def _update(conn: Connection, op: _Op) -> Run | None:
 _UPDATES: dict[tuple[Any, ...], Any] = {}
 
 
-def _update_statement(keys: tuple[str, ...], states: bool, fence: bool) -> Any:
-    """UPDATE runs ... RETURNING *, with bind parameters: built once per shape."""
+def _update_statement(keys: tuple[tuple[str, bool], ...], states: bool, fence: bool) -> Any:
+    """UPDATE runs ... RETURNING *, with bind parameters: built once per shape.
+
+    `keys` are (column, whether the change is an Increment of its stored value).
+    """
     shape = (keys, states, fence)
     stmt = _UPDATES.get(shape)
     if stmt is None:
         cols = RUNS.c
+        values = {
+            cols[k]: cols[k] + bindparam(f"v_{k}") if add else bindparam(f"v_{k}", cols[k].type)
+            for k, add in keys
+        }
         stmt = (
             RUNS.update()
             .where(cols.id == bindparam("run_id"))
-            .values({cols[k]: bindparam(f"v_{k}", type_=cols[k].type) for k in keys})
+            .values(values)
             .returning(*RUNS.columns)
         )
         if states:
