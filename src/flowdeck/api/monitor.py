@@ -14,6 +14,8 @@ from flowdeck.schemas.monitor import (
     MessageRead,
     MessageUpdate,
     Page,
+    SessionCreate,
+    SessionRead,
     TransactionRead,
     VertexBuildMap,
 )
@@ -51,6 +53,14 @@ async def delete_vertex_builds(flow_id: FlowIdQuery, monitor: MonitorDep) -> Res
 async def get_message_sessions(monitor: MonitorDep, flow_id: UUID | None = None) -> list[str]:
     """The distinct session ids of the caller's messages, optionally of one flow."""
     return await monitor.sessions(str(flow_id) if flow_id else None)
+
+
+@both(router, "POST", "/messages/sessions", response_model=SessionRead, status_code=201)
+async def create_message_session(
+    body: Annotated[SessionCreate, Body()], monitor: MonitorDep
+) -> SessionRead:
+    """Create a session before its first message (an id is generated when none is given)."""
+    return await monitor.create_session(body)
 
 
 @both(router, "GET", "/messages", response_model=list[MessageRead])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
@@ -40,6 +41,23 @@ class MessageRead(BaseModel):
     category: str
     # Langflow's rich content; flowdeck's components send plain text only.
     content_blocks: list[Any] = []
+
+
+class SessionCreate(BaseModel):
+    """A new chat session: its id (generated when absent), flow and display name."""
+
+    session_id: str | None = Field(None, min_length=1, max_length=255)
+    flow_id: UUID | None = None
+    name: str | None = Field(None, max_length=255)
+
+
+class SessionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    session_id: str
+    flow_id: str | None
+    name: str | None
+    created_at: UtcDatetime
 
 
 class MessageUpdate(BaseModel):

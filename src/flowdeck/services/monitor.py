@@ -6,19 +6,23 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from flowdeck.db.base import new_id
 from flowdeck.db.models import Transaction
 from flowdeck.db.repositories.base import Scope
 from flowdeck.db.repositories.monitor import (
     MESSAGE_ORDER,
+    ChatSessionRepository,
     MessageRepository,
     TransactionRepository,
     VertexBuildRepository,
 )
-from flowdeck.errors import InvalidInputError, NotFoundError
+from flowdeck.errors import ConflictError, InvalidInputError, NotFoundError
 from flowdeck.schemas.monitor import (
     MessageRead,
     MessageUpdate,
     Page,
+    SessionCreate,
+    SessionRead,
     TransactionRead,
     VertexBuildMap,
     VertexBuildRead,
@@ -46,6 +50,7 @@ class MonitorService:
 
     def __init__(self, session: AsyncSession, scope: Scope) -> None:
         self.messages = MessageRepository(session, scope)
+        self.chat_sessions = ChatSessionRepository(session, scope)
         self.builds = VertexBuildRepository(session, scope)
         self.transactions = TransactionRepository(session, scope)
 
@@ -85,7 +90,26 @@ class MonitorService:
         return await self.messages.delete_where(self.messages.model.id.in_(list(message_ids)))
 
     async def sessions(self, flow_id: str | None = None) -> list[str]:
-        return await self.messages.sessions(flow_id)
+        """Session ids with messages, then those created and still without messages."""
+        with_messages = await self.messages.sessions(flow_id)
+        seen = set(with_messages)
+        created = [s for s in await self.chat_sessions.ids(flow_id) if s not in seen]
+        return with_messages + created
+
+    async def create_session(self, new: SessionCreate) -> SessionRead:
+        """Create a session before its first message; 409 if the id is already in use."""
+        session_id = (new.session_id or "").strip() or new_id()
+        taken = await self.chat_sessions.named(session_id) or await self.messages.in_session(
+            session_id
+        )
+        if taken:
+            raise ConflictError(f"session {session_id!r} already exists", field="session_id")
+        row = await self.chat_sessions.create(
+            session_id=session_id,
+            flow_id=str(new.flow_id) if new.flow_id else None,
+            name=new.name,
+        )
+        return SessionRead.model_validate(row)
 
     async def rename_session(self, old: str, new: str | None) -> list[MessageRead]:
         """Move every message of session `old` to session `new`; the moved messages."""
@@ -97,15 +121,21 @@ class MonitorService:
                 f"a session id has at most {SESSION_ID_MAX} characters", field="new_session_id"
             )
         rows = await self.messages.in_session(old)
-        if not rows:
+        created = await self.chat_sessions.named(old)
+        if not rows and created is None:
             raise NotFoundError(
                 f"no messages found with session id {old!r}", field="old_session_id"
             )
         if new != old:
+            if await self.chat_sessions.named(new) is not None:
+                raise ConflictError(f"session {new!r} already exists", field="new_session_id")
             await self.messages.move_session(old, new)
+            if created is not None:
+                await self.chat_sessions.update(created, {"session_id": new})
         return [MessageRead.model_validate(r).model_copy(update={"session_id": new}) for r in rows]
 
     async def delete_session(self, session_id: str) -> int:
+        await self.chat_sessions.delete_where(self.chat_sessions.model.session_id == session_id)
         return await self.messages.delete_where(self.messages.model.session_id == session_id)
 
     async def vertex_builds(self, flow_id: str) -> VertexBuildMap:

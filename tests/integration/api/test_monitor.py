@@ -258,3 +258,65 @@ async def test_records_are_private_to_their_owner(
     assert await messages(client, flow_id=admin_flow) == admin_msgs
     still = await client.get(f"{MONITOR}/builds", params={"flow_id": admin_flow})
     assert set(still.json()["vertex_builds"]) == {"in", "out"}
+
+
+async def test_sessions_created_before_their_messages(
+    app: FastAPI, client: httpx.AsyncClient, make_user: Any
+) -> None:
+    flow_id = await add_flow(app, ECHO)
+    resp = await client.post(
+        f"{MONITOR}/messages/sessions",
+        json={"session_id": "planned", "flow_id": flow_id, "name": "Planning"},
+    )
+    assert resp.status_code == 201, resp.text
+    created = resp.json()
+    assert (created["session_id"], created["flow_id"], created["name"]) == (
+        "planned",
+        flow_id,
+        "Planning",
+    )
+    assert created["created_at"]
+    generated = (await client.post(f"{MONITOR}/messages/sessions", json={})).json()
+    assert len(generated["session_id"]) == 36 and generated["flow_id"] is None
+
+    # Listed before any message; once messages arrive, listed once.
+    sessions = await client.get(f"{MONITOR}/messages/sessions", params={"flow_id": flow_id})
+    assert sessions.json() == ["planned"]
+    await run(client, flow_id, "hi", "planned")
+    assert (await client.get(f"{MONITOR}/messages/sessions")).json() == [
+        "planned",
+        generated["session_id"],
+    ]
+
+    taken = await client.post(f"{MONITOR}/messages/sessions", json={"session_id": "planned"})
+    assert taken.status_code == 409
+    assert taken.json()["field"] == "session_id"
+    await run(client, flow_id, "x", "busy")
+    used = await client.post(f"{MONITOR}/messages/sessions", json={"session_id": "busy"})
+    assert used.status_code == 409
+    too_long = await client.post(f"{MONITOR}/messages/sessions", json={"session_id": "x" * 256})
+    assert too_long.status_code == 422
+    bad_flow = await client.post(f"{MONITOR}/messages/sessions", json={"flow_id": "nope"})
+    assert bad_flow.status_code == 422
+
+    # An empty session can be renamed and deleted like any other.
+    resp = await client.patch(
+        f"{MONITOR}/messages/session/{generated['session_id']}",
+        params={"new_session_id": "later"},
+    )
+    assert resp.status_code == 200, resp.text
+    assert resp.json() == []
+    assert "later" in (await client.get(f"{MONITOR}/messages/sessions")).json()
+    clash = await client.patch(
+        f"{MONITOR}/messages/session/later", params={"new_session_id": "planned"}
+    )
+    assert clash.status_code == 409
+    assert (await client.delete(f"{MONITOR}/messages/session/later")).status_code == 204
+    assert (await client.get(f"{MONITOR}/messages/sessions")).json() == ["planned", "busy"]
+
+    # Sessions are private: another user neither sees nor collides with them.
+    bob = await make_user("bob")
+    assert (await bob.get(f"{MONITOR}/messages/sessions")).json() == []
+    mine = await bob.post(f"{MONITOR}/messages/sessions", json={"session_id": "planned"})
+    assert mine.status_code == 201
+    assert (await bob.get(f"{MONITOR}/messages/sessions")).json() == ["planned"]

@@ -3,11 +3,12 @@
 from flowdeck.db.models.files import FileRecord
 from flowdeck.db.models.flows import Flow, FlowTemplate, FlowVersion, Project
 from flowdeck.db.models.identity import ApiKey, Tenant, User
-from flowdeck.db.models.monitor import MessageRecord, Transaction, VertexBuild
+from flowdeck.db.models.monitor import ChatSession, MessageRecord, Transaction, VertexBuild
 from flowdeck.db.models.runs import Run
 
 __all__ = [
     "ApiKey",
+    "ChatSession",
     "FileRecord",
     "Flow",
     "FlowTemplate",

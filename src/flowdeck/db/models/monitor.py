@@ -1,14 +1,29 @@
-"""Langflow's monitor records: messages, vertex builds and transactions."""
+"""Langflow's monitor records: messages (and sessions), vertex builds and transactions."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, Index, String, Text
+from sqlalchemy import Boolean, DateTime, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from flowdeck.db.base import Base, Owned, utcnow, uuid_pk
+
+
+class ChatSession(Owned, Base):
+    """A session created before (or without) messages; others exist through their messages."""
+
+    __tablename__ = "chat_sessions"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "user_id", "session_id", name="uq_chat_sessions_owner"),
+    )
+
+    id: Mapped[str] = uuid_pk()
+    session_id: Mapped[str] = mapped_column(String(255))
+    flow_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class MessageRecord(Owned, Base):

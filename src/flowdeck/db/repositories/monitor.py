@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flowdeck.db.models import MessageRecord, Run, Transaction, VertexBuild
+from flowdeck.db.models import ChatSession, MessageRecord, Run, Transaction, VertexBuild
 from flowdeck.db.repositories.base import M, Repository
 from flowdeck.runs.states import TERMINAL
 
@@ -32,6 +32,21 @@ class _Monitor(Repository[M]):
         stmt = delete(self.model).where(pk.in_(chosen)).execution_options(synchronize_session=False)
         result: Any = await self.session.execute(stmt)
         return int(result.rowcount or 0)
+
+
+class ChatSessionRepository(_Monitor[ChatSession]):
+    model = ChatSession
+    label = "session"
+
+    async def named(self, session_id: str) -> ChatSession | None:
+        rows = await self.list(ChatSession.session_id == session_id, limit=1)
+        return rows[0] if rows else None
+
+    async def ids(self, flow_id: str | None = None) -> list[str]:
+        """Session ids created by the caller (of one flow, if given), oldest first."""
+        conditions = [ChatSession.flow_id == flow_id] if flow_id else []
+        rows = await self.list(*conditions, order_by=(ChatSession.created_at, ChatSession.id))
+        return [r.session_id for r in rows]
 
 
 class MessageRepository(_Monitor[MessageRecord]):
