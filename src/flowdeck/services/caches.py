@@ -175,14 +175,14 @@ class FlowCache:
         self.db = db
         self.size = size
         self._flows: dict[str, tuple[tuple[Any, ...], Flow]] = {}
-        # On SQLite, the lookup goes through a connection of its own: one thread hop.
+        # On SQLite, the lookup (an indexed read) uses a connection of its own, on the loop.
         self._sqlite = ThreadedSqlite.of(db, "flowdeck-flow-reader")
 
     async def by_ref(self, scope: Scope, ref: str) -> Flow:
         """The flow `ref` names within `scope`; NotFoundError naming the ref if none."""
         stmt, params = FlowRepository.fingerprints_query(scope, ref)
         if self._sqlite is not None:
-            rows = await self._sqlite.read(
+            rows = self._sqlite.read_here(
                 lambda conn: [tuple(r) for r in conn.execute(stmt, params)]
             )
         else:

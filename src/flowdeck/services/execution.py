@@ -20,6 +20,8 @@ from flowdeck.workers.runner import RunJob
 RUNNING, PAUSED, STOPPED = "running", "paused", "stopped"
 # Run.meta key of runs held back because their flow was paused (released on resume).
 HELD = "held_by_pause"
+# A local run's end resolves its waiters at once; this re-read is only a safety net.
+LOCAL_RECHECK_SECONDS = 5.0
 
 
 async def start_run(
@@ -98,12 +100,19 @@ async def wait_for_end(services: Services, run_id: str, run: Run | None = None) 
     """Block until a run reaches a terminal state; its final record.
 
     `run` is the caller's copy of the record, if it has one. A run that ends through this
-    process's RunService hands its final record over directly: no re-read.
+    process's RunService hands its final record over directly: no re-read. In the embedded
+    mode every run ends that way, so the caller just waits for it; a distributed run ends
+    in a worker, and its events on the bus say when.
     """
     ended = services.runs.watch(run_id)
     try:
         if run is None:
             run = await services.runs.get(run_id)
+        if not services.settings.distributed:
+            while not RunState(run.state).terminal:
+                done, _ = await asyncio.wait({ended}, timeout=LOCAL_RECHECK_SECONDS)
+                run = ended.result() if done else await services.runs.get(run_id)
+            return run
         finished = await services.bus.is_finished(run_id)
         if finished is not None or not RunState(run.state).terminal:
             if not ended.done():
