@@ -277,7 +277,8 @@ async def test_sessions_created_before_their_messages(
     )
     assert created["created_at"]
     generated = (await client.post(f"{MONITOR}/messages/sessions", json={})).json()
-    assert len(generated["session_id"]) == 36 and generated["flow_id"] is None
+    assert len(generated["session_id"]) == 36
+    assert generated["flow_id"] is None
 
     # Listed before any message; once messages arrive, listed once.
     sessions = await client.get(f"{MONITOR}/messages/sessions", params={"flow_id": flow_id})
