@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
@@ -24,14 +25,15 @@ Dispatch = Callable[[Run], Awaitable[None]]
 _ACTIVE = [s.value for s in RunState if s.active]
 
 
-class _Periodic:
+class _Periodic(ABC):
     """A coroutine run every `interval` seconds until stopped; failures are logged, not fatal."""
 
     interval: float
     _task: asyncio.Task[None] | None = None
 
+    @abstractmethod
     async def tick(self) -> None:
-        raise NotImplementedError
+        """One round of the periodic work."""
 
     async def _loop(self) -> None:
         while True:
