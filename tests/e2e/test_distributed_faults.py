@@ -14,6 +14,7 @@ import asyncpg
 import pytest
 import redis
 
+from flowdeck.workers.leases import ANNOUNCE_AFTER
 from tests.e2e.cluster import PG_ADMIN_URL, REDIS_URL, Cluster, client
 from tests.e2e.test_distributed import delay_graph, make_flow, submit
 
@@ -93,13 +94,23 @@ def test_kill_9_workers_twice_with_500_runs_in_flight(tmp_path: Path) -> None:
         expected = messages[next(r["id"] for r in runs if r["attempts"] == 1)]
         assert expected >= 1
         assert all(messages[r["id"]] == expected for r in runs), Counter(messages.values())
-        # One terminal event per run in its event stream.
+        # One terminal event per run in its event stream. A run whose worker died between
+        # storing its end and announcing it is announced by a reaper ANNOUNCE_AFTER later.
         events = redis.Redis.from_url(REDIS_URL)
-        pipe = events.pipeline(transaction=False)
-        for run in runs:
-            pipe.xrange(f"{cluster.prefix}:run:{run['id']}:events")
-        for entries in pipe.execute():
-            names = [fields[b"e"] for _, fields in entries]
+        deadline = time.monotonic() + ANNOUNCE_AFTER + 30
+        streams = _streams(events, cluster.prefix, [r["id"] for r in runs])
+        while not all(b"end" in names for names in streams) and time.monotonic() < deadline:
+            time.sleep(1)
+            streams = _streams(events, cluster.prefix, [r["id"] for r in runs])
+        events.close()
+        for names in streams:
             assert names.count(b"end") == 1
             assert names[-1] == b"end"
-        events.close()
+
+
+def _streams(events: redis.Redis, prefix: str, run_ids: list[str]) -> list[list[bytes]]:
+    """The event names in each run's stream."""
+    pipe = events.pipeline(transaction=False)
+    for run_id in run_ids:
+        pipe.xrange(f"{prefix}:run:{run_id}:events")
+    return [[fields[b"e"] for _, fields in entries] for entries in pipe.execute()]

@@ -2,26 +2,46 @@
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
 from datetime import timedelta
+
+import pytest
+from redis.asyncio import Redis
 
 from flowdeck.db.base import utcnow
 from flowdeck.db.database import Database
-from flowdeck.db.models import Run
+from flowdeck.db.models import Run, Tenant
 from flowdeck.db.repositories.runs import SqlRunStore
 from flowdeck.engine import Engine
 from flowdeck.runs.bus import MemoryEventBus
+from flowdeck.runs.pubsub import Subscriber
+from flowdeck.runs.redis_bus import RedisEventBus
 from flowdeck.runs.service import RunService
 from flowdeck.runs.states import RunState
 from flowdeck.services.graphs import DbGraphSource, GraphCache
+from flowdeck.settings import Settings
 from flowdeck.workers.leases import LeaseKeeper, Reaper
 from flowdeck.workers.runner import RunWorker
+from tests.conftest import _pg_database
+
+REDIS_URL = os.environ.get("FLOWDECK_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
 
-def reaper(db: Database, runs: RunService, sent: list[str], attempts: int = 3) -> Reaper:
+def reaper(
+    db: Database,
+    runs: RunService,
+    sent: list[str],
+    attempts: int = 3,
+    bus: RedisEventBus | None = None,
+) -> Reaper:
     async def dispatch(run: Run) -> None:
         sent.append(run.id)
 
-    return Reaper(db, runs, dispatch, lease_seconds=1, max_attempts=attempts, requeue_after=30)
+    return Reaper(
+        db, runs, dispatch, lease_seconds=1, max_attempts=attempts, requeue_after=30, bus=bus
+    )
 
 
 async def running(runs: RunService, worker: str, attempt: int, lease: float) -> Run:
@@ -99,3 +119,56 @@ async def test_the_lease_keeper_renews_held_runs_and_stops_runs_taken_over(
     assert worker.controls[taken.id].cancel_reason is not None
     assert taken.id in worker.lost
     await engine.aclose()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """The distributed mode's database: PostgreSQL only."""
+    yield from _pg_database()
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+async def test_an_end_stored_but_never_announced_is_announced_once(pg_url: str) -> None:
+    database = Database(Settings(database_url=pg_url).db_url)
+    await database.migrate()
+    async with database.session() as session:
+        session.add(Tenant(id=1, name="t", code="t", settings={}))
+    prefix = f"fdtest{uuid.uuid4().hex[:10]}"
+    redis = Redis.from_url(REDIS_URL)
+    subscriber = Subscriber(redis)
+    bus = RedisEventBus(redis, subscriber, prefix=prefix, retention_seconds=60)
+    try:
+        runs = RunService(SqlRunStore(database), bus)
+        # A worker stored the end of `lost`, then died before publishing it.
+        lost = await running(runs, "w1", 1, lease=60)
+        await runs.store.finish(
+            lost.id,
+            {"state": "completed", "finished_at": utcnow() - timedelta(seconds=60)},
+            [],
+        )
+        # `fresh` ended just now: its process may still be about to announce it.
+        fresh = await running(runs, "w1", 1, lease=60)
+        await runs.store.finish(fresh.id, {"state": "completed"}, [])
+        # `announced` ended normally.
+        done = await running(runs, "w1", 1, lease=60)
+        await runs.transition(done.id, RunState.COMPLETED)
+        assert await bus.unended(0) == [lost.id, fresh.id]  # `done` announced its end
+        # Their last state events were published long enough ago.
+        await redis.zadd(f"{prefix}:unended", {lost.id: 1.0, fresh.id: 1.0})
+
+        sent: list[str] = []
+        first, other = reaper(database, runs, sent, bus=bus), reaper(database, runs, sent, bus=bus)
+        assert await first.announce_lost_ends() == 1
+        assert await other.announce_lost_ends() == 0  # another process's reaper: nothing left
+        names = [name for _, name, _ in await bus.read(lost.id)]
+        assert names == ["state", "state", "state", "end"]
+        assert names.count("end") == 1
+        assert [name for _, name, _ in await bus.read(fresh.id)][-1] == "state"
+        assert await bus.is_finished(lost.id) is True
+        assert sent == []
+    finally:
+        await bus.close()
+        await subscriber.stop()
+        await redis.aclose()
+        await database.dispose()

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 from redis.asyncio import Redis
 
-from flowdeck.engine.events import TERMINAL_EVENTS
+from flowdeck.engine.events import STATE, TERMINAL_EVENTS
 from flowdeck.runs.bus import Event
 from flowdeck.runs.pubsub import Subscriber
 from flowdeck.runs.tasks import stop_task
@@ -29,6 +30,10 @@ class RedisEventBus:
 
     `publish` buffers; one writer task sends the buffer in order, in one pipeline, and wakes
     readers in every process through a pub/sub channel that carries only the run id.
+
+    A run whose state was announced but not yet its end is kept in a sorted set
+    (`{prefix}:unended`, scored by when last seen): a process that dies between storing a
+    run's end and announcing it leaves it there, and the reaper announces it (`unended`).
     """
 
     def __init__(
@@ -43,6 +48,7 @@ class RedisEventBus:
         self._prefix = prefix
         self._retention = max(1, int(retention_seconds))
         self._wake_channel = f"{prefix}:wake"
+        self._unended = f"{prefix}:unended"
         self._pending: list[tuple[str, str, bytes]] = []
         self._write_lock = asyncio.Lock()
         self._kick = asyncio.Event()
@@ -88,12 +94,22 @@ class RedisEventBus:
     async def _send(self, batch: list[tuple[str, str, bytes]]) -> None:
         pipe = self._redis.pipeline(transaction=False)
         ttl: dict[str, int] = {}
+        seen: dict[str, float] = {}
+        ended: set[str] = set()
         for run_id, event, data in batch:
             pipe.xadd(self._key(run_id), {"e": event, "d": data}, id="0-*")
             if event in TERMINAL_EVENTS:
                 ttl[run_id] = self._retention
+                ended.add(run_id)
+                seen.pop(run_id, None)
             else:
                 ttl.setdefault(run_id, LIVE_TTL_SECONDS)
+                if event == STATE:
+                    seen[run_id] = time.time()
+        if seen:
+            pipe.zadd(self._unended, seen)
+        if ended:
+            pipe.zrem(self._unended, *ended)
         for run_id, seconds in ttl.items():
             pipe.expire(self._key(run_id), seconds)
             pipe.publish(self._wake_channel, run_id)
@@ -164,6 +180,18 @@ class RedisEventBus:
         if not last:
             return None
         return bool(last[0][1][b"e"].decode() in TERMINAL_EVENTS)
+
+    # -- runs whose end was not announced ---------------------------------------------------
+
+    async def unended(self, quiet_for: float) -> list[str]:
+        """Runs whose state was announced, with no end yet, and no state event for a while."""
+        ids: Any = await self._redis.zrangebyscore(self._unended, 0, time.time() - quiet_for)
+        return [i.decode() for i in ids]
+
+    async def claim_unended(self, run_id: str) -> bool:
+        """Take a run off the unended set; True for the one process that did."""
+        removed: Any = await self._redis.zrem(self._unended, run_id)
+        return bool(removed)
 
     async def close(self) -> None:
         with contextlib.suppress(Exception):

@@ -95,6 +95,16 @@ class RunService:
         await self.bus.flush()
         return run
 
+    async def announce_end(self, run: Run) -> None:
+        """Publish a finished run's last state and terminal event again, from its record.
+
+        For a run whose end was stored but never announced (its process died in between).
+        """
+        self.bus.publish(run.id, ev.STATE, _state_payload(run))
+        event, data = _final_event(run)
+        self.bus.publish(run.id, event, data)
+        await self.bus.flush()
+
     def watch(self, run_id: str) -> asyncio.Future[Run]:
         """A future resolved with the run's final record if it ends through this service."""
         future: asyncio.Future[Run] = asyncio.get_running_loop().create_future()

@@ -124,6 +124,7 @@ class Services:
             lease_seconds=lease,
             max_attempts=settings.max_run_attempts,
             requeue_after=settings.requeue_after,
+            bus=bus,
         )
         services = cls(settings, db, engine, bus, runs, graphs, worker, queue, role=role)
         services.signing_key = settings.signing_key() if role == "api" else ""

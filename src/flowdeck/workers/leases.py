@@ -7,6 +7,7 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select, update
 
@@ -19,10 +20,17 @@ from flowdeck.runs.states import RunState, on_hold
 from flowdeck.runs.tasks import stop_task
 from flowdeck.workers.runner import RunWorker
 
+if TYPE_CHECKING:
+    from flowdeck.runs.redis_bus import RedisEventBus
+
 log = logging.getLogger("flowdeck.leases")
 
 Dispatch = Callable[[Run], Awaitable[None]]
 _ACTIVE = [s.value for s in RunState if s.active]
+# A finished run whose end is still unannounced this long after it was stored is announced
+# by the reaper: by then the process that stored it would long since have done so.
+ANNOUNCE_AFTER = 30.0
+_CHUNK = 500
 
 
 class _Periodic(ABC):
@@ -100,10 +108,12 @@ class Reaper(_Periodic):
         lease_seconds: float,
         max_attempts: int,
         requeue_after: float,
+        bus: RedisEventBus | None = None,
     ) -> None:
         self.db = db
         self.runs = runs
         self.dispatch = dispatch
+        self.bus = bus
         self.max_attempts = max_attempts
         self.requeue_after = requeue_after
         self.interval = max(0.5, lease_seconds / 2)
@@ -111,6 +121,7 @@ class Reaper(_Periodic):
     async def tick(self) -> None:
         await self.reap_expired()
         await self.resend_stale()
+        await self.announce_lost_ends()
 
     async def reap_expired(self) -> int:
         async with self.db.session() as session:
@@ -179,3 +190,34 @@ class Reaper(_Periodic):
         for run in stale:
             await self.dispatch(run)
         return len(stale)
+
+    async def announce_lost_ends(self) -> int:
+        """Runs stored as finished whose end never reached the event bus: announced now.
+
+        A process killed between storing a run's end and publishing it leaves readers of
+        that run waiting; exactly one reaper (the one that claims it) publishes the end.
+        """
+        if self.bus is None:
+            return 0
+        ids = await self.bus.unended(ANNOUNCE_AFTER)
+        cutoff = utcnow() - timedelta(seconds=ANNOUNCE_AFTER)
+        announced = 0
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            async with self.db.read_sessions() as session:
+                found = (
+                    await session.execute(
+                        select(Run.id, Run.state, Run.finished_at).where(Run.id.in_(chunk))
+                    )
+                ).all()
+            known = {run_id for run_id, _, _ in found}
+            for run_id in set(chunk) - known:  # deleted: nothing left to announce
+                await self.bus.claim_unended(run_id)
+            for run_id, state, finished_at in found:
+                if not RunState(state).terminal or finished_at is None or finished_at >= cutoff:
+                    continue
+                if await self.bus.claim_unended(run_id):
+                    log.warning("run %s: its end was never announced; announcing it", run_id)
+                    await self.runs.announce_end(await self.runs.get(run_id))
+                    announced += 1
+        return announced
