@@ -25,6 +25,7 @@ class Process:
     """What one flowdeck process holds: a connection, a subscriber and a bus."""
 
     def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
         self.redis = Redis.from_url(REDIS_URL)
         self.subscriber = Subscriber(self.redis)
         self.bus = RedisEventBus(self.redis, self.subscriber, prefix=prefix, retention_seconds=60)
@@ -82,8 +83,13 @@ async def test_a_stream_in_another_process_follows_live_to_the_end(
         async for cursor, name, _ in reader.bus.stream("r2"):
             received.append((cursor, name, time.perf_counter()))
 
+    async def followers() -> int:
+        counts: Any = await writer.redis.pubsub_numsub(f"{writer.prefix}:run:r2:wake")
+        return int(counts[0][1])
+
     task = asyncio.create_task(follow())
     await asyncio.sleep(0.05)
+    assert await followers() == 1  # only a process with a reader hears the run's wake-ups
     sent_at = time.perf_counter()
     writer.bus.publish("r2", "end_vertex", {})
     await asyncio.sleep(0.05)
@@ -93,6 +99,8 @@ async def test_a_stream_in_another_process_follows_live_to_the_end(
     # Woken by pub/sub, not by the one-second re-poll.
     assert received[1][2] - sent_at < 0.5
     assert await reader.bus.is_finished("r2") is True
+    await asyncio.sleep(0.05)
+    assert await followers() == 0
 
 
 async def test_a_reader_resumes_from_its_cursor_after_reconnecting(

@@ -29,7 +29,8 @@ class RedisEventBus:
     """Events are appended with stream ids `0-<n>`, so the cursor of event n is n everywhere.
 
     `publish` buffers; one writer task sends the buffer in order, in one pipeline, and wakes
-    readers in every process through a pub/sub channel that carries only the run id.
+    the run's readers through its own pub/sub channel, which only processes with a reader
+    waiting on that run subscribe to.
 
     A run whose state was announced but not yet its end is kept in a sorted set
     (`{prefix}:unended`, scored by when last seen): a process that dies between storing a
@@ -47,17 +48,20 @@ class RedisEventBus:
         self._redis = redis
         self._prefix = prefix
         self._retention = max(1, int(retention_seconds))
-        self._wake_channel = f"{prefix}:wake"
         self._unended = f"{prefix}:unended"
         self._pending: list[tuple[str, str, bytes]] = []
         self._write_lock = asyncio.Lock()
         self._kick = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
         self._waiters: dict[str, asyncio.Event] = {}
-        subscriber.on(self._wake_channel, self._on_wake)
+        self._subscriber = subscriber
+        self._readers: dict[str, int] = {}
 
     def _key(self, run_id: str) -> str:
         return f"{self._prefix}:run:{run_id}:events"
+
+    def _wake_channel(self, run_id: str) -> str:
+        return f"{self._prefix}:run:{run_id}:wake"
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -112,15 +116,27 @@ class RedisEventBus:
             pipe.zrem(self._unended, *ended)
         for run_id, seconds in ttl.items():
             pipe.expire(self._key(run_id), seconds)
-            pipe.publish(self._wake_channel, run_id)
+            pipe.publish(self._wake_channel(run_id), b"")
         await pipe.execute()
         for run_id in ttl:
             self._wake(run_id)
 
     # -- reading ----------------------------------------------------------------------------
 
-    def _on_wake(self, data: bytes) -> None:
-        self._wake(data.decode())
+    async def _follow(self, run_id: str) -> None:
+        """Be woken by this run's events from any process (counted per reader)."""
+        count = self._readers.get(run_id, 0)
+        self._readers[run_id] = count + 1
+        if not count:
+            await self._subscriber.add(self._wake_channel(run_id), lambda _: self._wake(run_id))
+
+    async def _unfollow(self, run_id: str) -> None:
+        count = self._readers.get(run_id, 0) - 1
+        if count > 0:
+            self._readers[run_id] = count
+            return
+        self._readers.pop(run_id, None)
+        await self._subscriber.remove(self._wake_channel(run_id))
 
     def _wake(self, run_id: str) -> None:
         waiter = self._waiters.pop(run_id, None)
@@ -145,27 +161,39 @@ class RedisEventBus:
             await asyncio.wait_for(waiter.wait(), seconds)
 
     async def read(self, run_id: str, after: int = 0, wait: float = 0.0) -> list[Event]:
-        waiter = self._waiter(run_id)
         events = await self._range(run_id, after)
         if events or wait <= 0 or await self.is_finished(run_id) is not False:
             return events
-        await self._wait(waiter, wait)
-        return await self._range(run_id, after)
+        await self._follow(run_id)
+        try:
+            waiter = self._waiter(run_id)
+            # Read again now that wake-ups reach us: an event may have come in between.
+            events = await self._range(run_id, after)
+            if events:
+                return events
+            await self._wait(waiter, wait)
+            return await self._range(run_id, after)
+        finally:
+            await self._unfollow(run_id)
 
     async def stream(self, run_id: str, after: int = 0) -> AsyncIterator[Event]:
-        cursor = after
-        while True:
-            waiter = self._waiter(run_id)
-            events = await self._range(run_id, cursor, count=1000)
-            for item in events:
-                cursor = item[0]
-                yield item
-                if item[1] in TERMINAL_EVENTS:
-                    return
-            if not events:
-                if await self.is_finished(run_id) is not False:
-                    return
-                await self._wait(waiter, REPOLL_SECONDS)
+        await self._follow(run_id)
+        try:
+            cursor = after
+            while True:
+                waiter = self._waiter(run_id)
+                events = await self._range(run_id, cursor, count=1000)
+                for item in events:
+                    cursor = item[0]
+                    yield item
+                    if item[1] in TERMINAL_EVENTS:
+                        return
+                if not events:
+                    if await self.is_finished(run_id) is not False:
+                        return
+                    await self._wait(waiter, REPOLL_SECONDS)
+        finally:
+            await self._unfollow(run_id)
 
     async def poll_position(self, run_id: str) -> int:
         value = await self._redis.get(f"{self._prefix}:run:{run_id}:polled")

@@ -104,8 +104,8 @@ class Services:
         from flowdeck.workers.leases import LeaseKeeper, Reaper
 
         redis = Redis.from_url(settings.redis_url)
-        subscriber = Subscriber(redis)
         prefix = settings.redis_prefix
+        subscriber = Subscriber(redis, home=f"{prefix}:subscriber")
         bus = RedisEventBus(
             redis, subscriber, prefix=prefix, retention_seconds=settings.event_retention_seconds
         )
