@@ -43,9 +43,9 @@ class Database:
             # the pool then replaces its connections, and `retrying` runs it again.
             kwargs.update(pool_size=32, max_overflow=64, pool_recycle=1800)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
-        # Single-statement reads need no transaction: on PostgreSQL that saves the BEGIN
-        # and ROLLBACK round trips around them.
-        self.reader: AsyncEngine = (
+        # A single statement needs no transaction around it: on PostgreSQL that saves the
+        # BEGIN and COMMIT (or ROLLBACK) round trips.
+        self.autocommit: AsyncEngine = (
             self.engine
             if self.is_sqlite
             else self.engine.execution_options(isolation_level="AUTOCOMMIT")
@@ -53,8 +53,8 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        # ORM reads of a row or two, on the reader: no transaction around them.
-        self.read_sessions = async_sessionmaker(self.reader, expire_on_commit=False)
+        # ORM reads of a row or two, with no transaction around them.
+        self.read_sessions = async_sessionmaker(self.autocommit, expire_on_commit=False)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -67,7 +67,7 @@ class Database:
         return await retrying(lambda: self._read(stmt, params))
 
     async def _read(self, stmt: Any, params: dict[str, Any] | None) -> list[Any]:
-        async with self.reader.connect() as conn:
+        async with self.autocommit.connect() as conn:
             return list(await conn.execute(stmt, params))
 
     async def migrate(self) -> None:

@@ -148,9 +148,13 @@ class SqlRunStore:
     async def _run(self, ops: list[_Op]) -> list[Any]:
         if self._sqlite is not None:
             return await self._sqlite.write(lambda conn: _apply(conn, ops))
-        return await retrying(lambda: self._run_pg(ops))
+        return await retrying(lambda: self._run_async(ops))
 
-    async def _run_pg(self, ops: list[_Op]) -> list[Any]:
+    async def _run_async(self, ops: list[_Op]) -> list[Any]:
+        if not self.db.is_sqlite and len(ops) == 1 and not ops[0].records:
+            # One statement (a run created, claimed or changed): no transaction around it.
+            async with self.db.autocommit.connect() as conn:
+                return await conn.run_sync(_apply, ops)
         async with self.db.engine.begin() as conn:
             return await conn.run_sync(_apply, ops)
 
