@@ -35,7 +35,9 @@ async def get_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# "function" scope: the transaction commits before the response is sent, so a client that
+# got its answer reads what it wrote from any process, and a failed commit is its error.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 async def authenticate(request: Request, services: Services) -> User | None:
