@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from flowdeck.db.base import NewRow
 from flowdeck.db.database import Database
-from flowdeck.db.models import Run, Transaction
+from flowdeck.db.models import MessageRecord, Run, Transaction
 from flowdeck.db.repositories.runs import SqlRunStore
+from flowdeck.runs.store import Increment
 
 
 def new_run(run_id: str | None = None) -> Run:
@@ -46,7 +48,7 @@ async def test_a_failing_write_fails_alone(db: Database) -> None:
         store.update(first.id, {"progress": 0.5}),
         return_exceptions=True,
     )
-    assert isinstance(outcomes[0], Exception)
+    assert isinstance(outcomes[0], IntegrityError)  # what the API maps to 409
     assert outcomes[1] is None
     assert isinstance(outcomes[2], Run)
     assert outcomes[2].progress == 0.5
@@ -69,3 +71,53 @@ async def test_fence_and_finish_records(db: Database) -> None:
     async with db.session() as session:
         count = await session.scalar(select(func.count()).select_from(Transaction))
     assert count == 1
+
+
+async def test_values_round_trip_and_records_take_defaults(db: Database) -> None:
+    store = SqlRunStore(db)
+    run = new_run()
+    run.request = {"input_value": "héllo", "n": 2**70, "nested": {"a": [1, None]}}
+    await store.create(run)
+    claimed = await store.update(
+        run.id,
+        {"state": "running", "worker": "w1", "attempts": Increment(1)},
+        from_states=["queued"],
+    )
+    assert claimed is not None
+    assert claimed.attempts == 1
+    assert claimed.request == run.request
+    message = NewRow(MessageRecord, {"tenant_id": 1, "run_id": run.id, "text": "hi"})
+    built = NewRow(
+        Transaction,
+        {
+            "tenant_id": 1,
+            "run_id": run.id,
+            "vertex_id": "v",
+            "status": "success",
+            "outputs": {"text": "ok", "list": [1, 2]},
+        },
+    )
+    done = await store.finish(
+        run.id,
+        {"state": "completed", "outputs": {"result": "ok"}, "steps": [{"id": "v"}]},
+        [message, built, message],
+        ("w1", 1),
+    )
+    assert done is not None
+    assert (done.outputs, done.steps) == ({"result": "ok"}, [{"id": "v"}])
+    stored = await store.get(run.id)
+    assert stored is not None
+    assert (stored.state, stored.request, stored.outputs) == (
+        "completed",
+        run.request,
+        done.outputs,
+    )
+    async with db.session() as session:
+        messages = list(await session.scalars(select(MessageRecord)))
+        txn = await session.scalar(select(Transaction))
+    assert [(m.text, m.sender, m.files, m.properties, m.error) for m in messages] == [
+        ("hi", "Machine", [], {}, False)
+    ] * 2
+    assert all(m.timestamp is not None and m.id for m in messages)
+    assert txn is not None
+    assert (txn.outputs, txn.inputs, txn.status) == ({"text": "ok", "list": [1, 2]}, {}, "success")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, MetaData, String
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, MetaData, String, Table
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -45,6 +45,45 @@ class NewRow:
 
     model: type[Base]
     values: dict[str, Any]
+
+
+def group_rows(records: list[NewRow]) -> dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]]:
+    """Rows to insert by table and column set, each with its Python-side column defaults."""
+    groups: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
+    for record in records:
+        table: Table = record.model.__table__  # type: ignore[assignment]
+        values = with_defaults(table, record.values)
+        groups.setdefault((table, tuple(values)), []).append(values)
+    return groups
+
+
+# Per table: (column, how its default is made, the default) for columns a row may leave out.
+_COLUMN_DEFAULTS: dict[Table, list[tuple[str, str, Any]]] = {}
+
+
+def with_defaults(table: Table, given: dict[str, Any]) -> dict[str, Any]:
+    """`given` plus the Python-side default of every column it leaves out or sets to None."""
+    defaults = _COLUMN_DEFAULTS.get(table)
+    if defaults is None:
+        defaults = _COLUMN_DEFAULTS[table] = []
+        for col in table.columns:
+            default = col.default
+            if default is not None and getattr(default, "is_callable", False):
+                defaults.append((col.key, "call", default.arg))  # type: ignore[attr-defined]
+            elif default is not None and getattr(default, "is_scalar", False):
+                defaults.append((col.key, "value", default.arg))  # type: ignore[attr-defined]
+            elif col.server_default is not None:
+                defaults.append((col.key, "server", None))  # left out: the database fills it
+            else:
+                defaults.append((col.key, "value", None))
+    values = dict(given)
+    for key, how, arg in defaults:
+        if values.get(key) is None:
+            if how == "server":
+                values.pop(key, None)
+            else:
+                values[key] = arg(None) if how == "call" else arg
+    return values
 
 
 class Timestamps:

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, create_engine, event
 
-from flowdeck.db.database import Database, _sqlite_pragmas
+from flowdeck.db.database import Database, _sqlite_pragmas, json_dumps, json_loads
 
 T = TypeVar("T")
 
@@ -24,7 +24,12 @@ class ThreadedSqlite:
 
     def __init__(self, path: str, db: Database, name: str) -> None:
         self.engine = create_engine(
-            "sqlite:///" + path, connect_args={"timeout": 30}, pool_size=1, max_overflow=0
+            "sqlite:///" + path,
+            connect_args={"timeout": 30},
+            pool_size=1,
+            max_overflow=0,
+            json_serializer=json_dumps,
+            json_deserializer=json_loads,
         )
         event.listen(self.engine, "connect", _sqlite_pragmas)
         self.thread = ThreadPoolExecutor(1, thread_name_prefix=name)

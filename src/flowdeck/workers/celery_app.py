@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+from dataclasses import dataclass
+from queue import SimpleQueue
+from typing import Any
 
 from celery import Celery
 
 from flowdeck.db.models import Run
 from flowdeck.settings import Settings
+from flowdeck.workers.broker import transport_for
 from flowdeck.workers.runner import RunJob
 
 log = logging.getLogger("flowdeck.celery")
@@ -24,6 +29,9 @@ def queue_name(settings: Settings) -> str:
 def make_celery(settings: Settings) -> Celery:
     """A Celery app whose messages are acknowledged only once a run has finished."""
     app = Celery("flowdeck", broker=settings.broker_url, set_as_current=False)
+    transport = transport_for(settings.broker_url or "")
+    if transport is not None:
+        app.conf.broker_transport = transport
     app.conf.update(
         task_default_queue=queue_name(settings),
         task_serializer="json",
@@ -48,7 +56,13 @@ def make_celery(settings: Settings) -> Celery:
 
 
 class CeleryRunQueue:
-    """The run queue of API processes in distributed mode: runs go to Celery by id."""
+    """The run queue of API processes in distributed mode: runs go to Celery by id.
+
+    kombu publishes with blocking I/O, so one publisher thread sends for the whole process:
+    every message waiting when it wakes goes out in one producer batch (one Redis pipeline),
+    so under load a round trip and a broker client serve many runs, and alone a message
+    waits for nobody.
+    """
 
     def __init__(self, celery: Celery) -> None:
         self.celery = celery
@@ -56,14 +70,12 @@ class CeleryRunQueue:
         self.busy = 0
         self.depth = 0
         self.alive = True
+        self._outbox: SimpleQueue[_Send | None] = SimpleQueue()
+        self._thread: threading.Thread | None = None
 
     async def start(self) -> None:
         # Open the broker connection now rather than on the first run.
-        await asyncio.to_thread(self._connect)
-
-    def _connect(self) -> None:
-        with self.celery.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=3)
+        await self._submit(None)
 
     async def enqueue(self, job: RunJob) -> None:
         await self.dispatch(job.run, job.flow_stamp)
@@ -75,12 +87,69 @@ class CeleryRunQueue:
         pass
 
     async def dispatch(self, run: Run, flow_stamp: str | None = None) -> None:
-        # kombu's publish is blocking I/O; keep it off the event loop.
-        await asyncio.to_thread(self._send, run.id, flow_stamp)
+        await self._submit([run.id, flow_stamp] if flow_stamp else [run.id])
 
-    def _send(self, run_id: str, flow_stamp: str | None) -> None:
-        args = [run_id, flow_stamp] if flow_stamp else [run_id]
-        self.celery.send_task(TASK_NAME, args=args, queue=self.queue)
+    async def _submit(self, args: list[str] | None) -> None:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._publish_loop, name="flowdeck-celery-publisher", daemon=True
+            )
+            self._thread.start()
+        self._outbox.put(_Send(args, loop, future))
+        await future
+
+    def _publish_loop(self) -> None:
+        with self.celery.producer_or_acquire() as producer:
+            while True:
+                first = self._outbox.get()
+                if first is None:
+                    return
+                batch = [first]
+                while not self._outbox.empty():
+                    item = self._outbox.get_nowait()
+                    if item is None:
+                        self._outbox.put(None)  # stop once this batch is out
+                        break
+                    batch.append(item)
+                error = self._publish(producer, batch)
+                for send in batch:
+                    send.loop.call_soon_threadsafe(_settle, send.future, error)
+
+    def _publish(self, producer: Any, batch: list[_Send]) -> BaseException | None:
+        try:
+            if any(send.args is None for send in batch):
+                producer.connection.ensure_connection(max_retries=3)
+            with producer.batch():
+                for send in batch:
+                    if send.args is not None:
+                        self.celery.send_task(
+                            TASK_NAME, args=send.args, queue=self.queue, producer=producer
+                        )
+        except Exception as exc:  # each waiting caller gets it
+            log.warning("could not send runs to the broker: %s", exc)
+            return exc
+        return None
 
     async def stop(self, grace: float = 10.0) -> None:
+        if self._thread is not None:
+            self._outbox.put(None)
+            await asyncio.to_thread(self._thread.join, grace)
         await asyncio.to_thread(self.celery.close)
+
+
+@dataclass(slots=True)
+class _Send:
+    args: list[str] | None  # None: only connect
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[None]
+
+
+def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)

@@ -18,9 +18,10 @@ from typing import Any
 from sqlalchemy import Connection, Table, bindparam, select
 from sqlalchemy.orm import make_transient_to_detached
 
-from flowdeck.db.base import NewRow, new_id, utcnow
-from flowdeck.db.database import Database, retrying
+from flowdeck.db.base import NewRow, group_rows, new_id, utcnow
+from flowdeck.db.database import Database
 from flowdeck.db.models import Run
+from flowdeck.db.repositories.pg_runs import PgRunWriter
 from flowdeck.db.threaded import ThreadedSqlite
 from flowdeck.runs.states import UNFINISHED
 from flowdeck.runs.store import Fence, Increment
@@ -65,6 +66,7 @@ class SqlRunStore:
         self._pending: list[tuple[_Op, asyncio.Future[Any]]] = []
         self._task: asyncio.Task[None] | None = None
         self._sqlite = ThreadedSqlite.of(db, "flowdeck-run-writer")
+        self._pg = None if db.is_sqlite else PgRunWriter(db, RUNS, _run)
 
     # -- RunStore --------------------------------------------------------------------------
 
@@ -148,14 +150,9 @@ class SqlRunStore:
     async def _run(self, ops: list[_Op]) -> list[Any]:
         if self._sqlite is not None:
             return await self._sqlite.write(lambda conn: _apply(conn, ops))
-        return await retrying(lambda: self._run_async(ops))
-
-    async def _run_async(self, ops: list[_Op]) -> list[Any]:
-        if not self.db.is_sqlite and len(ops) == 1 and not ops[0].records:
-            # One statement (a run created, claimed or changed): no transaction around it.
-            async with self.db.autocommit.connect() as conn:
-                return await conn.run_sync(_apply, ops)
-        async with self.db.engine.begin() as conn:
+        if self._pg is not None:
+            return await self._pg.apply(ops)
+        async with self.db.engine.begin() as conn:  # an in-memory SQLite database
             return await conn.run_sync(_apply, ops)
 
 
@@ -231,42 +228,8 @@ def _update_statement(keys: tuple[tuple[str, bool], ...], states: bool, fence: b
 
 def _insert_records(conn: Connection, records: list[NewRow]) -> None:
     """Monitor records as Core inserts, one executemany per table and column set."""
-    groups: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
-    for record in records:
-        table: Table = record.model.__table__  # type: ignore[assignment]
-        values = _with_defaults(table, record.values)
-        groups.setdefault((table, tuple(values)), []).append(values)
-    for (table, _), rows in groups.items():
+    for (table, _), rows in group_rows(records).items():
         conn.execute(table.insert(), rows)
-
-
-# Per table: (column, how its default is made, the default) for columns a row may leave out.
-_COLUMN_DEFAULTS: dict[Table, list[tuple[str, str, Any]]] = {}
-
-
-def _with_defaults(table: Table, given: dict[str, Any]) -> dict[str, Any]:
-    """`given` plus the Python-side default of every column it leaves out or sets to None."""
-    defaults = _COLUMN_DEFAULTS.get(table)
-    if defaults is None:
-        defaults = _COLUMN_DEFAULTS[table] = []
-        for col in table.columns:
-            default = col.default
-            if default is not None and getattr(default, "is_callable", False):
-                defaults.append((col.key, "call", default.arg))  # type: ignore[attr-defined]
-            elif default is not None and getattr(default, "is_scalar", False):
-                defaults.append((col.key, "value", default.arg))  # type: ignore[attr-defined]
-            elif col.server_default is not None:
-                defaults.append((col.key, "server", None))  # left out: the database fills it
-            else:
-                defaults.append((col.key, "value", None))
-    values = dict(given)
-    for key, how, arg in defaults:
-        if values.get(key) is None:
-            if how == "server":
-                values.pop(key, None)
-            else:
-                values[key] = arg(None) if how == "call" else arg
-    return values
 
 
 def _run(mapping: Any) -> Run:
