@@ -100,25 +100,29 @@ class RedisEventBus:
         ttl: dict[str, int] = {}
         seen: dict[str, float] = {}
         ended: set[str] = set()
+        runs: dict[str, None] = {}  # in order of first event
         for run_id, event, data in batch:
             pipe.xadd(self._key(run_id), {"e": event, "d": data}, id="0-*")
+            runs[run_id] = None
+            # An appended entry keeps the stream's expiry, so it is set only with a state
+            # event (a run's first event is one) and with its end.
             if event in TERMINAL_EVENTS:
                 ttl[run_id] = self._retention
                 ended.add(run_id)
                 seen.pop(run_id, None)
-            else:
+            elif event == STATE:
                 ttl.setdefault(run_id, LIVE_TTL_SECONDS)
-                if event == STATE:
-                    seen[run_id] = time.time()
+                seen[run_id] = time.time()
         if seen:
             pipe.zadd(self._unended, seen)
         if ended:
             pipe.zrem(self._unended, *ended)
         for run_id, seconds in ttl.items():
             pipe.expire(self._key(run_id), seconds)
+        for run_id in runs:
             pipe.publish(self._wake_channel(run_id), b"")
         await pipe.execute()
-        for run_id in ttl:
+        for run_id in runs:
             self._wake(run_id)
 
     # -- reading ----------------------------------------------------------------------------

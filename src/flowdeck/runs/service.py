@@ -61,8 +61,13 @@ class RunService:
         records: list[NewRow] | None = None,
         final_event: tuple[str, dict[str, Any]] | None = None,
         fence: Fence | None = None,
+        wait_announced: bool = True,
     ) -> Run:
-        """Move a run to `to` if its current state allows it; store, then announce it."""
+        """Move a run to `to` if its current state allows it; store, then announce it.
+
+        Unless `wait_announced` is False, this returns once the events are readable from
+        any process, so whoever acts on the new state finds them.
+        """
         sources = [s for s in (expect or RunState) if to in ALLOWED[s]]
         values = dict(changes or {})
         values["state"] = to.value
@@ -91,8 +96,8 @@ class RunService:
                     future.set_result(run)
             event, data = final_event or _final_event(run)
             self.bus.publish(run_id, event, data)
-        # Events must be readable elsewhere before anyone acts on the new state.
-        await self.bus.flush()
+        if wait_announced:
+            await self.bus.flush()
         return run
 
     async def announce_end(self, run: Run) -> None:

@@ -116,8 +116,14 @@ class RunWorker:
         if self.lease_seconds:
             changes["lease_until"] = utcnow() + timedelta(seconds=self.lease_seconds)
         try:
+            # The engine starts without waiting for the `running` event to be written: it
+            # goes out with the run's first events instead of a round trip of its own.
             run = await self.service.transition(
-                run_id, RunState.RUNNING, expect=[RunState.QUEUED], changes=changes
+                run_id,
+                RunState.RUNNING,
+                expect=[RunState.QUEUED],
+                changes=changes,
+                wait_announced=False,
             )
         except (InvalidStateError, NotFoundError):
             return None
