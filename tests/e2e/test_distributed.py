@@ -199,6 +199,20 @@ def test_answer_a_waiting_step_from_the_other_api(api1: httpx.Client, api2: http
     assert text == "yes, go"
 
 
+def test_pause_a_waiting_run_from_the_other_api(api1: httpx.Client, api2: httpx.Client) -> None:
+    flow_id = make_flow(api1, "ask-pause", ask_graph())
+    job = submit(api1, flow_id)
+    assert wait_state(api2, job, {"waiting"})["state"] == "waiting"
+    paused = api2.post(f"/api/v1/runs/{job}/pause").json()
+    assert (paused["state"], paused["waiting_on"]) == ("paused", "ask")
+    assert api1.post(f"/api/v1/runs/{job}/answer", json={"value": "x"}).status_code == 409
+    assert api1.post(f"/api/v1/runs/{job}/resume").json()["state"] == "waiting"
+    assert api2.post(f"/api/v1/runs/{job}/answer", json={"value": "on"}).status_code == 200
+    run = wait_state(api1, job, {"completed", "failed", "cancelled"})
+    assert run["state"] == "completed", run
+    assert run["outputs"]["outputs"][0]["outputs"][0]["results"]["message"]["text"] == "on"
+
+
 def test_sync_run_on_one_api_while_another_serves(api1: httpx.Client, api2: httpx.Client) -> None:
     flow_id = make_flow(api2, "sync", chat_graph("Hey"))
     resp = api1.post(f"/api/v1/run/{flow_id}", json={"input_value": "there"})

@@ -143,12 +143,18 @@ class RunService:
         return await self.get(run_id)
 
     async def pause(self, run_id: str) -> Run:
-        run = await self.transition(run_id, RunState.PAUSED, expect=[RunState.RUNNING])
+        """Pause a running run, or one whose step waits for an answer (it keeps waiting)."""
+        run = await self.transition(
+            run_id, RunState.PAUSED, expect=[RunState.RUNNING, RunState.WAITING]
+        )
         await self._send(run_id, "pause")
         return run
 
     async def resume(self, run_id: str) -> Run:
-        run = await self.transition(run_id, RunState.RUNNING, expect=[RunState.PAUSED])
+        """Resume a paused run: WAITING again if a step still waits for its answer."""
+        current = await self.get(run_id)
+        to = RunState.WAITING if current.waiting_on else RunState.RUNNING
+        run = await self.transition(run_id, to, expect=[RunState.PAUSED])
         await self._send(run_id, "resume")
         return run
 
@@ -157,6 +163,10 @@ class RunService:
     ) -> Run:
         """Answer a step waiting for input or approval, and record who reviewed it."""
         run = await self.get(run_id)
+        if run.state == RunState.PAUSED and run.waiting_on:
+            raise InvalidStateError(
+                f"run {run_id} is paused; resume it before answering", field="state"
+            )
         if run.state != RunState.WAITING:
             raise InvalidStateError(f"run {run_id} is {run.state}, not waiting", field="state")
         step = vertex_id or run.waiting_on

@@ -33,9 +33,14 @@ ALLOWED: dict[RunState, frozenset[RunState]] = {
     _S.RUNNING: frozenset(
         {_S.PAUSED, _S.WAITING, _S.COMPLETED, _S.FAILED, _S.CANCELLED, _S.QUEUED}
     ),
-    # A pause takes effect at the next step boundary; a run with none left just ends.
-    _S.PAUSED: frozenset({_S.RUNNING, _S.COMPLETED, _S.CANCELLED, _S.FAILED, _S.QUEUED}),
-    _S.WAITING: frozenset({_S.RUNNING, _S.COMPLETED, _S.CANCELLED, _S.FAILED, _S.QUEUED}),
+    # A pause takes effect at the next step boundary; a run with none left just ends. A run
+    # paused while a step waits for an answer goes back to WAITING when resumed.
+    _S.PAUSED: frozenset(
+        {_S.RUNNING, _S.WAITING, _S.COMPLETED, _S.CANCELLED, _S.FAILED, _S.QUEUED}
+    ),
+    _S.WAITING: frozenset(
+        {_S.RUNNING, _S.PAUSED, _S.COMPLETED, _S.CANCELLED, _S.FAILED, _S.QUEUED}
+    ),
     _S.COMPLETED: frozenset(),
     _S.FAILED: frozenset(),
     _S.CANCELLED: frozenset(),

@@ -195,7 +195,7 @@ class DeploymentService:
         """What a new deployment status means for the runs the flow already has."""
         runs = self.services.runs
         if command is Command.PAUSE:
-            for run in await self._runs(flow_id, RunState.RUNNING):
+            for run in await self._runs(flow_id, RunState.RUNNING, RunState.WAITING):
                 await _quietly(runs.pause(run.id))
         elif command is Command.STOP and hard:
             for run in await self._runs(flow_id, *[RunState(s) for s in UNFINISHED]):

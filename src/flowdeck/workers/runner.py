@@ -235,7 +235,12 @@ class RunWorker:
                 fence=fence,
             )
         except InvalidStateError:
-            log.debug("run %s left RUNNING before it could wait", run_id)
+            # Paused meanwhile: it stays paused, and a resume makes it WAITING for this step.
+            paused = await self.service.store.update(
+                run_id, {"waiting_on": vertex_id}, from_states=[RunState.PAUSED], fence=fence
+            )
+            if paused is None:
+                log.debug("run %s left RUNNING before it could wait", run_id)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)

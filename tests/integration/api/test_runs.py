@@ -158,6 +158,41 @@ async def test_pause_and_resume(app: FastAPI, client: httpx.AsyncClient) -> None
     assert again.status_code == 409
 
 
+ASK = {
+    "nodes": [
+        {"id": "in", "type": "ChatInput"},
+        {"id": "ask", "type": "WaitForInput", "params": {"prompt": "Go on?"}},
+        {"id": "out", "type": "ChatOutput"},
+    ],
+    "edges": [
+        {"from": "in.message", "to": "ask.input_value"},
+        {"from": "ask.message", "to": "out.input_value"},
+    ],
+}
+
+
+async def test_pause_a_run_while_a_step_waits_for_its_answer(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    flow_id = await add_flow(app, ASK)
+    job = (
+        await client.post(f"/api/v1/build/{flow_id}/flow", json={"inputs": {"input_value": "x"}})
+    ).json()
+    run_id = job["job_id"]
+    await _until(client, run_id, "waiting")
+    paused = (await client.post(f"/api/v1/runs/{run_id}/pause")).json()
+    assert (paused["state"], paused["waiting_on"]) == ("paused", "ask")
+    early = await client.post(f"/api/v1/runs/{run_id}/answer", json={"value": "now?"})
+    assert early.status_code == 409
+    assert "resume" in early.text
+    resumed = (await client.post(f"/api/v1/runs/{run_id}/resume")).json()
+    assert (resumed["state"], resumed["waiting_on"]) == ("waiting", "ask")
+    resp = await client.post(f"/api/v1/runs/{run_id}/answer", json={"value": "go on"})
+    assert resp.status_code == 200, resp.text
+    final = await _until(client, run_id, "completed")
+    assert final["outputs"]["outputs"][0]["outputs"][0]["results"]["message"]["text"] == "go on"
+
+
 async def test_webhook_runs_in_background(app: FastAPI, client: httpx.AsyncClient) -> None:
     await add_flow(app, ECHO, name="hook")
     resp = await client.post("/api/v1/webhook/hook", json={"event": "push"})

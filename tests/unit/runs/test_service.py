@@ -123,3 +123,30 @@ async def test_answering_a_run_that_does_not_wait_is_refused(service: RunService
         await service.answer(run.id, "yes")
     with pytest.raises(NotFoundError):
         await service.get("no-such-run")
+
+
+async def test_a_waiting_run_can_be_paused_and_waits_again_when_resumed(
+    service: RunService,
+) -> None:
+    run = await new_run(service)
+    await service.transition(run.id, RunState.RUNNING, changes={"worker": "w", "attempts": 1})
+    await service.transition(run.id, RunState.WAITING, changes={"waiting_on": "ask"})
+    paused = await service.pause(run.id)
+    assert (paused.state, paused.waiting_on) == ("paused", "ask")
+    with pytest.raises(InvalidStateError, match="resume it before answering"):
+        await service.answer(run.id, "yes")
+    resumed = await service.resume(run.id)
+    assert (resumed.state, resumed.waiting_on) == ("waiting", "ask")
+    answered = await service.answer(run.id, "yes", user_id=7)
+    assert (answered.state, answered.waiting_on, answered.reviewed_by) == ("running", None, 7)
+    assert await states(service, run.id) == [
+        "queued",
+        "running",
+        "waiting",
+        "paused",
+        "waiting",
+        "running",
+    ]
+    channel = service.channel
+    assert isinstance(channel, Channel)
+    assert [command for _, command, _ in channel.sent] == ["pause", "resume", "answer"]
