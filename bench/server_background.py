@@ -22,8 +22,8 @@ from fastapi import FastAPI, Request
 
 from bench._server import (
     Server,
-    client,
     flowdeck_server,
+    load_client,
     reference_server,
     run_loop,
     setup_flow,
@@ -68,7 +68,7 @@ def count_runs(db: Path) -> tuple[int, int, int]:
 
 async def _submit(server: Server, token: str | None, path: str, runs: int) -> float:
     """Submit `runs` webhook runs; seconds from start to the last 202."""
-    async with client(server.url, token, connections=CLIENTS) as http:
+    async with load_client(server.url, token, connections=CLIENTS) as http:
 
         async def call() -> Any:
             resp = await http.post(path, json={"input_value": "hello"})

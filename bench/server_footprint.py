@@ -23,8 +23,8 @@ import flowdeck
 from bench._server import (
     MB,
     Server,
-    client,
     flowdeck_server,
+    load_client,
     median,
     reference_server,
     run_loop,
@@ -58,7 +58,7 @@ def _idle_rss(server: Server) -> int:
 
 
 async def _runs(server: Server, token: str, path: str, count: int) -> float:
-    async with client(server.url, token, connections=CLIENTS) as http:
+    async with load_client(server.url, token, connections=CLIENTS) as http:
 
         async def call() -> Any:
             return await http.post(path, json={"input_value": "hello"})

@@ -17,7 +17,14 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from bench._server import client, flowdeck_server, median, reference_server, run_loop, setup_flow
+from bench._server import (
+    flowdeck_server,
+    load_client,
+    median,
+    reference_server,
+    run_loop,
+    setup_flow,
+)
 from bench._util import header, quick_mode, verdict
 from bench.server_background import count_runs
 
@@ -58,7 +65,7 @@ def reference_app() -> Any:
 
 async def _flowdeck_round(url: str, token: str, path: str) -> float:
     """Submit RUNS webhook runs at once; seconds until the last 202 (drained by the caller)."""
-    async with client(url, token, connections=CLIENTS) as http:
+    async with load_client(url, token, connections=CLIENTS) as http:
         sem = asyncio.Semaphore(CLIENTS)
 
         async def submit() -> None:
@@ -73,7 +80,7 @@ async def _flowdeck_round(url: str, token: str, path: str) -> float:
 
 
 async def _reference_round(url: str) -> float:
-    async with client(url, connections=RUNS) as http:
+    async with load_client(url, connections=RUNS) as http:
         start = time.perf_counter()
         answers = await asyncio.gather(*(http.post("/run") for _ in range(RUNS)))
         elapsed = time.perf_counter() - start

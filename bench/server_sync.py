@@ -22,8 +22,8 @@ from fastapi.responses import Response
 
 from bench._server import (
     Server,
-    client,
     flowdeck_server,
+    load_client,
     median,
     pct,
     reference_server,
@@ -63,7 +63,7 @@ async def _measure(
     server: Server, token: str | None, path: str, latency_n: int, total: int
 ) -> tuple[list[float], float, float]:
     """Sequential latencies, concurrent throughput, and the server's CPU seconds per request."""
-    async with client(server.url, token, connections=CLIENTS) as http:
+    async with load_client(server.url, token, connections=CLIENTS) as http:
 
         async def call() -> Any:
             return await http.post(path, json={"input_value": "hello"})
@@ -90,7 +90,7 @@ def main(quick: bool | None = None) -> bool:
         path = f"/api/v1/run/{flow_id}"
 
         async def first() -> bytes:
-            async with client(fd.url, token) as http:
+            async with load_client(fd.url, token) as http:
                 resp = await http.post(path, json={"input_value": "hello"})
                 resp.raise_for_status()
                 return resp.content
