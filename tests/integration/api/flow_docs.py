@@ -6,6 +6,19 @@ from typing import Any
 
 import httpx
 
+# A chat whose middle step waits for an answer (WaitForInput), in the native layout.
+ASK = {
+    "nodes": [
+        {"id": "in", "type": "ChatInput"},
+        {"id": "ask", "type": "WaitForInput", "params": {"prompt": "Go on?"}},
+        {"id": "out", "type": "ChatOutput"},
+    ],
+    "edges": [
+        {"from": "in.message", "to": "ask.input_value"},
+        {"from": "ask.message", "to": "out.input_value"},
+    ],
+}
+
 
 def node(node_id: str, type_name: str, **values: Any) -> dict[str, Any]:
     """A node in Langflow's layout, setting only the given template values."""

@@ -6,20 +6,10 @@ import asyncio
 from typing import Any
 
 import httpx
+from tests.integration.api.flow_docs import ASK
 
 Json = dict[str, Any]
 
-ASK = {
-    "nodes": [
-        {"id": "in", "type": "ChatInput"},
-        {"id": "ask", "type": "WaitForInput", "params": {"prompt": "Go on?"}},
-        {"id": "out", "type": "ChatOutput"},
-    ],
-    "edges": [
-        {"from": "in.message", "to": "ask.input_value"},
-        {"from": "ask.message", "to": "out.input_value"},
-    ],
-}
 ECHO = {
     "nodes": [{"id": "in", "type": "ChatInput"}, {"id": "out", "type": "ChatOutput"}],
     "edges": [{"from": "in.message", "to": "out.input_value"}],

@@ -9,6 +9,7 @@ import httpx
 import orjson
 import pytest
 from fastapi import FastAPI
+from tests.integration.api.flow_docs import ASK
 
 from flowdeck.db.models import Flow, User
 from flowdeck.db.repositories.flows import slugify
@@ -156,19 +157,6 @@ async def test_pause_and_resume(app: FastAPI, client: httpx.AsyncClient) -> None
     assert final["outputs"]["outputs"][0]["outputs"][0]["outputs"]["message"]["message"] == "x"
     again = await client.post(f"/api/v1/runs/{run_id}/resume")
     assert again.status_code == 409
-
-
-ASK = {
-    "nodes": [
-        {"id": "in", "type": "ChatInput"},
-        {"id": "ask", "type": "WaitForInput", "params": {"prompt": "Go on?"}},
-        {"id": "out", "type": "ChatOutput"},
-    ],
-    "edges": [
-        {"from": "in.message", "to": "ask.input_value"},
-        {"from": "ask.message", "to": "out.input_value"},
-    ],
-}
 
 
 async def test_pause_a_run_while_a_step_waits_for_its_answer(
