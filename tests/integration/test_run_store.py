@@ -121,3 +121,28 @@ async def test_values_round_trip_and_records_take_defaults(db: Database) -> None
     assert all(m.timestamp is not None and m.id for m in messages)
     assert txn is not None
     assert (txn.outputs, txn.inputs, txn.status) == ({"text": "ok", "list": [1, 2]}, {}, "success")
+
+
+async def test_postgres_batches_are_few_round_trips(db: Database) -> None:
+    """Creates share an executemany; updates of one shape to different runs a pipeline."""
+    if db.is_sqlite:  # SQLite writes through its own connection and thread instead
+        assert SqlRunStore(db)._pg is None
+        return
+    from flowdeck.db.repositories.pg_runs import PgRunWriter, _Creates, _Updates
+    from flowdeck.db.repositories.runs import RUNS, _Op, _run
+
+    writer = PgRunWriter(db, RUNS, _run)
+    runs = [new_run() for _ in range(3)]
+    for run in runs:
+        run.id = run.id or f"r-{id(run)}"
+    blank = dict.fromkeys(RUNS.columns.keys())
+    creates = [_Op(r.id, {**blank, "id": r.id}, create=True) for r in runs]
+    claim = [_Op(r.id, {"state": "running"}, from_states=["queued"]) for r in runs]
+    again = _Op(runs[0].id, {"state": "running"}, from_states=["queued"])
+    steps = writer._steps([*creates, *claim, again])
+    assert [type(s) for s in steps] == [_Creates, _Updates, _Updates]
+    assert [len(s.rows) if isinstance(s, _Creates) else len(s.updates) for s in steps] == [3, 3, 1]
+    store = SqlRunStore(db)
+    await asyncio.gather(*(store.create(r) for r in runs))
+    results = await writer.apply([*claim[:2], _Op("missing", {"state": "running"}, [], ["queued"])])
+    assert [r.state if r else None for r in results] == ["running", "running", None]

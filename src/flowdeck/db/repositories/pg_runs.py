@@ -10,7 +10,8 @@ trip, no BEGIN or COMMIT.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 import asyncpg
 from sqlalchemy import JSON, Table
@@ -50,31 +51,46 @@ class PgRunWriter:
             raw = (await conn.get_raw_connection()).driver_connection
             assert isinstance(raw, asyncpg.Connection)
             try:
-                if len(ops) == 1:
-                    return await self._each(raw, ops)
+                steps = self._steps(ops)
+                if len(steps) == 1:  # one statement, or one pipeline: a transaction of its own
+                    return await steps[0](raw)
                 async with raw.transaction():
-                    return await self._each(raw, ops)
+                    return [result for step in steps for result in await step(raw)]
             except _LOST:
                 await conn.invalidate()
                 raise
             except asyncpg.IntegrityConstraintViolationError as exc:
                 raise IntegrityError(str(exc), None, exc) from exc
 
-    async def _each(self, raw: asyncpg.Connection, ops: list[_Op]) -> list[Any]:
-        results: list[Any] = []
+    def _steps(self, ops: list[_Op]) -> list[Step]:
+        """The ops as round trips, in order: consecutive creates in one executemany, and
+        consecutive updates of one shape (of different runs) in one pipelined fetchmany."""
+        steps: list[Step] = []
         creates: list[tuple[Any, ...]] = []
+        updates: list[tuple[str, str, tuple[Any, ...]]] = []  # (run id, sql, args)
+
+        def close() -> None:
+            if creates:
+                steps.append(_Creates(self._insert, list(creates)))
+                creates.clear()
+            if updates:
+                steps.append(_Updates(list(updates), self.to_run))
+                updates.clear()
+
         for op in ops:
             if op.create:
+                if updates:
+                    close()
                 creates.append(self._row(op.values))
-                results.append(None)
                 continue
-            if creates:  # consecutive creates in one executemany, before what follows them
-                await raw.executemany(self._insert, creates)
-                creates = []
-            results.append(await self._update(raw, op))
-        if creates:
-            await raw.executemany(self._insert, creates)
-        return results
+            sql, args = self._update(op)
+            if creates or (
+                updates and (updates[0][1] != sql or any(u[0] == op.run_id for u in updates))
+            ):
+                close()
+            updates.append((op.run_id, sql, args))
+        close()
+        return steps
 
     def _row(self, values: dict[str, Any]) -> tuple[Any, ...]:
         return tuple(self._param(k, values[k]) for k in self._columns)
@@ -82,7 +98,8 @@ class PgRunWriter:
     def _param(self, key: str, value: Any) -> Any:
         return json_dumps(value) if key in self._json and value is not None else value
 
-    async def _update(self, raw: asyncpg.Connection, op: _Op) -> Any:
+    def _update(self, op: _Op) -> tuple[str, tuple[Any, ...]]:
+        """The statement for a conditional update (with a finish's records) and its args."""
         values = dict(op.values)
         values["updated_at"] = utcnow()
         groups = group_rows(op.records)
@@ -107,8 +124,7 @@ class PgRunWriter:
             args["f_worker"], args["f_attempts"] = op.fence
         for i, (_, rows) in enumerate(groups.items()):
             args[f"r_{i}"] = json_dumps(rows)
-        row = await raw.fetchrow(sql, *(args[n] for n in names))
-        return None if row is None else self.to_run(dict(row))
+        return sql, tuple(args[n] for n in names)
 
     def _update_sql(
         self, shape: tuple[Any, ...], tables: Sequence[Table]
@@ -142,6 +158,40 @@ class PgRunWriter:
                 f"FROM {source} WHERE EXISTS (SELECT FROM r))"
             )
         return f"WITH {', '.join(ctes)} SELECT * FROM r", tuple(names)
+
+
+class Step(Protocol):
+    """One round trip of a batch: its results, one per op, in order."""
+
+    async def __call__(self, raw: asyncpg.Connection) -> list[Any]: ...
+
+
+@dataclass(slots=True)
+class _Creates:
+    sql: str
+    rows: list[tuple[Any, ...]]
+
+    async def __call__(self, raw: asyncpg.Connection) -> list[Any]:
+        await raw.executemany(self.sql, self.rows)
+        return [None] * len(self.rows)
+
+
+@dataclass(slots=True)
+class _Updates:
+    """Updates of one shape: a row back for each run that matched, None for the others."""
+
+    updates: list[tuple[str, str, tuple[Any, ...]]]
+    to_run: Callable[[dict[str, Any]], Any]
+
+    async def __call__(self, raw: asyncpg.Connection) -> list[Any]:
+        sql = self.updates[0][1]
+        if len(self.updates) == 1:
+            row = await raw.fetchrow(sql, *self.updates[0][2])
+            rows = [] if row is None else [row]
+        else:
+            rows = await raw.fetchmany(sql, [args for _, _, args in self.updates])
+        by_id = {row["id"]: self.to_run(dict(row)) for row in rows}
+        return [by_id.get(run_id) for run_id, _, _ in self.updates]
 
 
 def _insert_sql(table: Table) -> str:
