@@ -29,7 +29,7 @@ _LOST = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError)
 
 
 class PgRunWriter:
-    """Applies queued run-store writes: one statement per op, a transaction for several."""
+    """Applies a batch of queued run-store writes in as few round trips as its shapes allow."""
 
     def __init__(self, db: Database, table: Table, to_run: Callable[[dict[str, Any]], Any]) -> None:
         self.db = db
@@ -111,7 +111,9 @@ class PgRunWriter:
         )
         cached = self._updates.get(shape)
         if cached is None:
-            cached = self._updates[shape] = self._update_sql(shape, [t for t, _ in groups])
+            cached = self._update_sql(shape, [t for t, _ in groups])
+            if len(self._updates) < 512:  # shapes are few; never let odd ones pile up
+                self._updates[shape] = cached
         sql, names = cached
         args: dict[str, Any] = {
             f"v_{k}": v.by if isinstance(v, Increment) else self._param(k, v)
