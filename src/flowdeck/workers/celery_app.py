@@ -7,7 +7,6 @@ import logging
 import threading
 from dataclasses import dataclass
 from queue import SimpleQueue
-from typing import Any
 
 from celery import Celery
 
@@ -92,7 +91,7 @@ class CeleryRunQueue:
     async def _submit(self, args: list[str] | None) -> None:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
-        if self._thread is None:
+        if self._thread is None or not self._thread.is_alive():
             self._thread = threading.Thread(
                 target=self._publish_loop, name="flowdeck-celery-publisher", daemon=True
             )
@@ -101,33 +100,33 @@ class CeleryRunQueue:
         await future
 
     def _publish_loop(self) -> None:
-        with self.celery.producer_or_acquire() as producer:
-            while True:
-                first = self._outbox.get()
-                if first is None:
-                    return
-                batch = [first]
-                while not self._outbox.empty():
-                    item = self._outbox.get_nowait()
-                    if item is None:
-                        self._outbox.put(None)  # stop once this batch is out
-                        break
-                    batch.append(item)
-                error = self._publish(producer, batch)
-                for send in batch:
-                    send.loop.call_soon_threadsafe(_settle, send.future, error)
+        while True:
+            first = self._outbox.get()
+            if first is None:
+                return
+            batch = [first]
+            while not self._outbox.empty():
+                item = self._outbox.get_nowait()
+                if item is None:
+                    self._outbox.put(None)  # stop once this batch is out
+                    break
+                batch.append(item)
+            error = self._publish(batch)
+            for send in batch:
+                send.loop.call_soon_threadsafe(_settle, send.future, error)
 
-    def _publish(self, producer: Any, batch: list[_Send]) -> BaseException | None:
+    def _publish(self, batch: list[_Send]) -> BaseException | None:
         try:
-            if any(send.args is None for send in batch):
-                producer.connection.ensure_connection(max_retries=3)
-            with producer.batch():
-                for send in batch:
-                    if send.args is not None:
-                        self.celery.send_task(
-                            TASK_NAME, args=send.args, queue=self.queue, producer=producer
-                        )
-        except Exception as exc:  # each waiting caller gets it
+            with self.celery.producer_or_acquire() as producer:
+                if any(send.args is None for send in batch):
+                    producer.connection.ensure_connection(max_retries=3)
+                with producer.batch():
+                    for send in batch:
+                        if send.args is not None:
+                            self.celery.send_task(
+                                TASK_NAME, args=send.args, queue=self.queue, producer=producer
+                            )
+        except Exception as exc:  # each waiting caller gets it; the thread goes on
             log.warning("could not send runs to the broker: %s", exc)
             return exc
         return None
