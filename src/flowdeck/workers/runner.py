@@ -226,21 +226,26 @@ class RunWorker:
         return state
 
     async def _mark_waiting(self, run_id: str, vertex_id: str, fence: Fence) -> None:
-        try:
-            await self.service.transition(
-                run_id,
-                RunState.WAITING,
-                expect=[RunState.RUNNING],
-                changes={"waiting_on": vertex_id},
-                fence=fence,
-            )
-        except InvalidStateError:
-            # Paused meanwhile: it stays paused, and a resume makes it WAITING for this step.
-            paused = await self.service.store.update(
-                run_id, {"waiting_on": vertex_id}, from_states=[RunState.PAUSED], fence=fence
-            )
-            if paused is None:
-                log.debug("run %s left RUNNING before it could wait", run_id)
+        # A pause or resume may land in between: try both until one holds (or the run ended).
+        for _ in range(3):
+            try:
+                await self.service.transition(
+                    run_id,
+                    RunState.WAITING,
+                    expect=[RunState.RUNNING],
+                    changes={"waiting_on": vertex_id},
+                    fence=fence,
+                )
+                return
+            except InvalidStateError:
+                pass
+            # Paused: it stays paused, and its resume makes it WAITING for this step.
+            changes = {"waiting_on": vertex_id}
+            if await self.service.store.update(
+                run_id, changes, from_states=[RunState.PAUSED], fence=fence
+            ):
+                return
+        log.debug("run %s ended or moved on before it could wait", run_id)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)

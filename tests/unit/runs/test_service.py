@@ -150,3 +150,20 @@ async def test_a_waiting_run_can_be_paused_and_waits_again_when_resumed(
     channel = service.channel
     assert isinstance(channel, Channel)
     assert [command for _, command, _ in channel.sent] == ["pause", "resume", "answer"]
+
+
+async def test_a_step_that_starts_waiting_while_paused_waits_after_resume(
+    service: RunService,
+) -> None:
+    from flowdeck.engine import Engine
+    from flowdeck.workers.runner import RunWorker
+
+    worker = RunWorker(Engine(), service, graphs=None, name="w")  # type: ignore[arg-type]
+    run = await new_run(service)
+    await service.transition(run.id, RunState.RUNNING, changes={"worker": "w", "attempts": 1})
+    await service.pause(run.id)
+    await worker._mark_waiting(run.id, "ask", ("w", 1))
+    paused = await service.get(run.id)
+    assert (paused.state, paused.waiting_on) == ("paused", "ask")
+    resumed = await service.resume(run.id)
+    assert (resumed.state, resumed.waiting_on) == ("waiting", "ask")
