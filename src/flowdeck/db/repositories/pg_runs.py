@@ -41,17 +41,18 @@ class PgRunWriter:
         self._updates: dict[Any, tuple[str, tuple[str, ...]]] = {}
 
     async def apply(self, ops: list[_Op]) -> list[Any]:
+        # Built once, before a connection is taken: a retry sends the same statements.
+        steps = self._steps(ops)
         try:
-            return await self._apply(ops)
+            return await self._apply(steps)
         except _LOST:
-            return await self._apply(ops)
+            return await self._apply(steps)
 
-    async def _apply(self, ops: list[_Op]) -> list[Any]:
+    async def _apply(self, steps: list[Step]) -> list[Any]:
         async with self.db.autocommit.connect() as conn:
             raw = (await conn.get_raw_connection()).driver_connection
             assert isinstance(raw, asyncpg.Connection)
             try:
-                steps = self._steps(ops)
                 if len(steps) == 1:  # one statement, or one pipeline: a transaction of its own
                     return await steps[0](raw)
                 async with raw.transaction():

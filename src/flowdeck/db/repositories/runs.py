@@ -4,7 +4,8 @@ Every create / update / finish is queued to one writer task, which applies every
 meanwhile in a single transaction and then resolves each caller's future: under load, many
 runs share one commit; alone, a write waits for nobody. A write still returns only once it
 is committed. On SQLite a file database is written through its own connection on one thread
-(one thread hop per batch, and no writers of ours contending for the database lock).
+(one thread hop per batch, and no writers of ours contending for the database lock); on
+PostgreSQL through the pool's asyncpg connection (`pg_runs.PgRunWriter`).
 """
 
 from __future__ import annotations
