@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from flowdeck.db.base import NewRow
 from flowdeck.db.database import Database
-from flowdeck.db.models import MessageRecord, Run, Transaction
+from flowdeck.db.models import MessageRecord, Run, Tenant, Transaction
 from flowdeck.db.repositories.runs import SqlRunStore
 from flowdeck.runs.store import Increment
 
@@ -129,7 +129,8 @@ async def test_postgres_batches_are_few_round_trips(db: Database) -> None:
         assert SqlRunStore(db)._pg is None
         return
     from flowdeck.db.repositories.pg_runs import PgRunWriter, _Creates, _Updates
-    from flowdeck.db.repositories.runs import RUNS, _Op, _run
+    from flowdeck.db.repositories.run_sql import WriteOp as _Op
+    from flowdeck.db.repositories.runs import RUNS, _run
 
     writer = PgRunWriter(db, RUNS, _run)
     runs = [new_run() for _ in range(3)]
@@ -146,3 +147,27 @@ async def test_postgres_batches_are_few_round_trips(db: Database) -> None:
     await asyncio.gather(*(store.create(r) for r in runs))
     results = await writer.apply([*claim[:2], _Op("missing", {"state": "running"}, [], ["queued"])])
     assert [r.state if r else None for r in results] == ["running", "running", None]
+
+
+async def test_in_memory_sqlite_writes_through_aiosqlite() -> None:
+    """An in-memory database has no file for a connection of its own: its one connection."""
+    db = Database("sqlite+aiosqlite:///:memory:")
+    await db.migrate()
+    try:
+        async with db.session() as session:
+            session.add(Tenant(id=1, name="t", code="t", settings={}))
+        store = SqlRunStore(db)
+        assert store._sqlite is None
+        run = new_run()
+        await store.create(run)
+        record = NewRow(MessageRecord, {"tenant_id": 1, "text": "hi", "sender": "AI"})
+        done = await store.finish(run.id, {"state": "completed", "progress": 1.0}, [record])
+        assert done is not None
+        assert (done.state, done.progress, done.steps) == ("completed", 1.0, [])
+        again = await store.finish(run.id, {"state": "failed"}, [])
+        assert again is None  # finished runs are not finished twice
+        async with db.session() as session:
+            texts = (await session.execute(select(MessageRecord.text))).scalars().all()
+        assert texts == ["hi"]
+    finally:
+        await db.dispose()

@@ -65,11 +65,14 @@ async def authenticate(request: Request, services: Services) -> User | None:
     return None
 
 
-async def optional_user(request: Request, services: ServicesDep) -> User | None:
-    return await authenticate(request, services)
+# The caller dependencies take the request alone: every sub-dependency FastAPI solves
+# costs more per request than the cached lookup itself.
+async def optional_user(request: Request) -> User | None:
+    return await authenticate(request, request.app.state.services)
 
 
-async def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+async def current_user(request: Request) -> User:
+    user = await authenticate(request, request.app.state.services)
     if user is None:
         raise AuthenticationError("not authenticated")
     return user

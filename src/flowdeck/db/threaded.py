@@ -8,30 +8,30 @@ flow lookups); everything else keeps the async engine.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, create_engine, event
+from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
 
-from flowdeck.db.database import Database, _sqlite_pragmas, json_dumps, json_loads
+from flowdeck.db.database import Database, _sqlite_pragmas
 
 T = TypeVar("T")
 
 
 class ThreadedSqlite:
-    """One sync connection and one thread; closed with the database's engine."""
+    """One sqlite3 connection and one thread; closed with the database's engine.
+
+    Each instance is used from one thread at a time: its own (`write`) or the caller's
+    (`fetch_here`), never both.
+    """
 
     def __init__(self, path: str, db: Database, name: str) -> None:
-        self.engine = create_engine(
-            "sqlite:///" + path,
-            connect_args={"timeout": 30},
-            pool_size=1,
-            max_overflow=0,
-            json_serializer=json_dumps,
-            json_deserializer=json_loads,
-        )
-        event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.path = path
+        self.dialect = db.engine.sync_engine.dialect
+        self._conn: sqlite3.Connection | None = None
         self.thread = ThreadPoolExecutor(1, thread_name_prefix=name)
         event.listen(db.engine.sync_engine, "engine_disposed", self._close)
 
@@ -41,34 +41,48 @@ class ThreadedSqlite:
         path = db.url.split("///", 1)[-1] if db.is_sqlite else ""
         if not path or ":memory:" in path or "mode=memory" in path:
             return None
-        return cls(path, db, name)
+        return cls(path.split("?", 1)[0], db, name)
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            # Opened on first use, by whichever thread uses this instance.
+            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            _sqlite_pragmas(conn, None)
+            self._conn = conn
+        return self._conn
 
     def _close(self, _engine: Any) -> None:
-        self.engine.dispose()
+        # Closed on the thread, after any write already queued there.
+        self.thread.submit(self._close_conn)
         self.thread.shutdown(wait=False)
 
-    async def write(self, fn: Callable[[Connection], T]) -> T:
+    def _close_conn(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """fn(connection) in a transaction, committed before this returns."""
         return await asyncio.get_running_loop().run_in_executor(self.thread, self._write, fn)
 
-    async def read(self, fn: Callable[[Connection], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self.thread, self._read, fn)
+    def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        conn = self.conn
+        try:
+            result = fn(conn)
+            conn.commit()
+            return result
+        except sqlite3.IntegrityError as exc:
+            conn.rollback()
+            raise IntegrityError(str(exc), None, exc) from exc  # as SQLAlchemy raises it
+        except BaseException:
+            conn.rollback()
+            raise
 
-    def read_here(self, fn: Callable[[Connection], T]) -> T:
-        """fn(connection) on the caller's thread, for an indexed read of a row or two.
+    def fetch_here(self, sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        """The rows of an indexed read of a row or two, on the caller's thread.
 
         Cheaper than the hop to the thread and back; in WAL mode a reader does not wait for
-        the writer, so this does not stall the event loop. Use only from one thread.
+        the writer, so this does not stall the event loop.
         """
-        return self._read(fn)
-
-    def _write(self, fn: Callable[[Connection], T]) -> T:
-        with self.engine.begin() as conn:
-            return fn(conn)
-
-    def _read(self, fn: Callable[[Connection], T]) -> T:
-        with self.engine.connect() as conn:
-            try:
-                return fn(conn)
-            finally:
-                conn.rollback()
+        return self.conn.execute(sql, args).fetchall()

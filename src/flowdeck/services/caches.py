@@ -21,6 +21,7 @@ from sqlalchemy import Select, bindparam, select, update
 from flowdeck.auth.secrets import decode_token_expiry
 from flowdeck.db.database import Database
 from flowdeck.db.models import ApiKey, Flow, User
+from flowdeck.db.raw import RawQuery, pg_fetch
 from flowdeck.db.repositories.base import Scope
 from flowdeck.db.repositories.flows import FlowRepository
 from flowdeck.db.threaded import ThreadedSqlite
@@ -177,16 +178,20 @@ class FlowCache:
         self._flows: dict[str, tuple[tuple[Any, ...], Flow]] = {}
         # On SQLite, the lookup (an indexed read) uses a connection of its own, on the loop.
         self._sqlite = ThreadedSqlite.of(db, "flowdeck-flow-reader")
+        self._queries: dict[Any, RawQuery] = {}
 
     async def by_ref(self, scope: Scope, ref: str) -> Flow:
         """The flow `ref` names within `scope`; NotFoundError naming the ref if none."""
         stmt, params = FlowRepository.fingerprints_query(scope, ref)
+        query = self._queries.get(stmt)
+        if query is None:  # a handful of shapes, each compiled once
+            query = self._queries[stmt] = RawQuery(stmt, self.db.engine.sync_engine.dialect)
         if self._sqlite is not None:
-            rows = self._sqlite.read_here(
-                lambda conn: [tuple(r) for r in conn.execute(stmt, params)]
-            )
-        else:
+            rows = self._sqlite.fetch_here(query.sql, query.args(params))
+        elif self.db.is_sqlite:  # an in-memory database
             rows = [tuple(r) for r in await self.db.read(stmt, params)]
+        else:
+            rows = await pg_fetch(self.db, query, params)
         # An id match wins over a name match (as FlowRepository.by_ref).
         row = next((r for r in rows if r[0] == ref), rows[0]) if rows else None
         if row is not None:

@@ -4,28 +4,30 @@ Every create / update / finish is queued to one writer task, which applies every
 meanwhile in a single transaction and then resolves each caller's future: under load, many
 runs share one commit; alone, a write waits for nobody. A write still returns only once it
 is committed. On SQLite a file database is written through its own connection on one thread
-(one thread hop per batch, and no writers of ours contending for the database lock); on
-PostgreSQL through the pool's asyncpg connection (`pg_runs.PgRunWriter`).
+(one thread hop per batch, and no writers of ours contending for the database lock). The
+SQL goes to the driver directly, rendered once per shape: `sqlite_runs.SqliteRunWriter`
+and `pg_runs.PgRunWriter`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import make_transient_to_detached
 
-from flowdeck.db.base import NewRow, group_rows, new_id, utcnow
+from flowdeck.db.base import NewRow, new_id, utcnow
 from flowdeck.db.database import Database
 from flowdeck.db.models import Run
 from flowdeck.db.repositories.pg_runs import PgRunWriter
+from flowdeck.db.repositories.run_sql import WriteOp
+from flowdeck.db.repositories.sqlite_runs import SqliteRunWriter
 from flowdeck.db.threaded import ThreadedSqlite
 from flowdeck.runs.states import UNFINISHED
-from flowdeck.runs.store import Fence, Increment
+from flowdeck.runs.store import Fence
 
 log = logging.getLogger("flowdeck.db")
 
@@ -42,21 +44,8 @@ _CREATE_DEFAULTS: dict[str, Callable[[], Any]] = {
     "attempts": int,
 }
 _GET = select(RUNS).where(RUNS.c.id == bindparam("run_id"))
-_INSERT = RUNS.insert()
 # Batches larger than this are split: one transaction should not hold the lock for long.
 MAX_BATCH = 256
-
-
-@dataclass(slots=True)
-class _Op:
-    """One queued write: a create (values), or a conditional update (+ records on finish)."""
-
-    run_id: str
-    values: dict[str, Any]
-    create: bool = False
-    from_states: Sequence[str] | None = None
-    fence: Fence | None = None
-    records: list[NewRow] = field(default_factory=list)
 
 
 class SqlRunStore:
@@ -64,9 +53,11 @@ class SqlRunStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._pending: list[tuple[_Op, asyncio.Future[Any]]] = []
+        self._pending: list[tuple[WriteOp, asyncio.Future[Any]]] = []
         self._task: asyncio.Task[None] | None = None
         self._sqlite = ThreadedSqlite.of(db, "flowdeck-run-writer")
+        dialect = db.engine.sync_engine.dialect
+        self._lite = SqliteRunWriter(RUNS, dialect, _run) if db.is_sqlite else None
         self._pg = None if db.is_sqlite else PgRunWriter(db, RUNS, _run)
 
     # -- RunStore --------------------------------------------------------------------------
@@ -80,7 +71,7 @@ class SqlRunStore:
         for key, default in _CREATE_DEFAULTS.items():
             if values[key] is None:
                 values[key] = default()
-        await self._write(_Op(run.id, values, create=True))
+        await self._write(WriteOp(run.id, values, create=True))
         run.created_at, run.updated_at = values["created_at"], now
 
     async def get(self, run_id: str) -> Run | None:
@@ -96,7 +87,7 @@ class SqlRunStore:
         fence: Fence | None = None,
     ) -> Run | None:
         states = None if from_states is None else [str(s) for s in from_states]
-        run: Run | None = await self._write(_Op(run_id, dict(changes), False, states, fence))
+        run: Run | None = await self._write(WriteOp(run_id, dict(changes), False, states, fence))
         return run
 
     async def finish(
@@ -106,7 +97,7 @@ class SqlRunStore:
         records: list[NewRow],
         fence: Fence | None = None,
     ) -> Run | None:
-        op = _Op(run_id, dict(changes), False, _UNFINISHED, fence, list(records))
+        op = WriteOp(run_id, dict(changes), False, _UNFINISHED, fence, list(records))
         run: Run | None = await self._write(op)
         return run
 
@@ -117,7 +108,7 @@ class SqlRunStore:
 
     # -- the writer ------------------------------------------------------------------------
 
-    async def _write(self, op: _Op) -> Any:
+    async def _write(self, op: WriteOp) -> Any:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         self._pending.append((op, future))
@@ -133,7 +124,7 @@ class SqlRunStore:
         finally:
             self._task = None
 
-    async def _commit(self, batch: list[tuple[_Op, asyncio.Future[Any]]]) -> None:
+    async def _commit(self, batch: list[tuple[WriteOp, asyncio.Future[Any]]]) -> None:
         try:
             results = await self._run([op for op, _ in batch])
         except Exception as exc:
@@ -148,89 +139,15 @@ class SqlRunStore:
             if not future.done():
                 future.set_result(result)
 
-    async def _run(self, ops: list[_Op]) -> list[Any]:
-        if self._sqlite is not None:
-            return await self._sqlite.write(lambda conn: _apply(conn, ops))
+    async def _run(self, ops: list[WriteOp]) -> list[Any]:
         if self._pg is not None:
             return await self._pg.apply(ops)
-        async with self.db.engine.begin() as conn:  # an in-memory SQLite database
-            return await conn.run_sync(_apply, ops)
-
-
-def _apply(conn: Connection, ops: list[_Op]) -> list[Any]:
-    """Apply queued writes in order in the caller's transaction: one result per op."""
-    results: list[Any] = []
-    creates: list[dict[str, Any]] = []
-    for op in ops:
-        if op.create:
-            creates.append(op.values)
-            results.append(None)
-            continue
-        if creates:  # consecutive creates go in one executemany, before what follows them
-            conn.execute(_INSERT, creates)
-            creates = []
-        results.append(_update(conn, op))
-    if creates:
-        conn.execute(_INSERT, creates)
-    return results
-
-
-def _update(conn: Connection, op: _Op) -> Run | None:
-    values = dict(op.values)
-    values["updated_at"] = utcnow()
-    keys = tuple((k, isinstance(v, Increment)) for k, v in values.items())
-    stmt = _update_statement(keys, op.from_states is not None, op.fence is not None)
-    params = {f"v_{k}": v.by if isinstance(v, Increment) else v for k, v in values.items()}
-    params["run_id"] = op.run_id
-    if op.from_states is not None:
-        params["states"] = list(op.from_states)
-    if op.fence is not None:
-        params["f_worker"], params["f_attempts"] = op.fence
-    row = conn.execute(stmt, params).first()
-    if row is None:
-        return None
-    if op.records:
-        _insert_records(conn, op.records)
-    return _run(row._mapping)
-
-
-_UPDATES: dict[tuple[Any, ...], Any] = {}
-
-
-def _update_statement(keys: tuple[tuple[str, bool], ...], states: bool, fence: bool) -> Any:
-    """UPDATE runs ... RETURNING *, with bind parameters: built once per shape.
-
-    `keys` are (column, whether the change is an Increment of its stored value).
-    """
-    shape = (keys, states, fence)
-    stmt = _UPDATES.get(shape)
-    if stmt is None:
-        cols = RUNS.c
-        values = {
-            cols[k]: cols[k] + bindparam(f"v_{k}") if add else bindparam(f"v_{k}", cols[k].type)
-            for k, add in keys
-        }
-        stmt = (
-            RUNS.update()
-            .where(cols.id == bindparam("run_id"))
-            .values(values)
-            .returning(*RUNS.columns)
-        )
-        if states:
-            stmt = stmt.where(cols.state.in_(bindparam("states", expanding=True)))
-        if fence:
-            stmt = stmt.where(
-                cols.worker == bindparam("f_worker"), cols.attempts == bindparam("f_attempts")
-            )
-        if len(_UPDATES) < 512:
-            _UPDATES[shape] = stmt
-    return stmt
-
-
-def _insert_records(conn: Connection, records: list[NewRow]) -> None:
-    """Monitor records as Core inserts, one executemany per table and column set."""
-    for (table, _), rows in group_rows(records).items():
-        conn.execute(table.insert(), rows)
+        assert self._lite is not None
+        lite = self._lite
+        if self._sqlite is not None:
+            return await self._sqlite.write(lambda conn: lite.apply(conn, ops))
+        async with self.db.engine.begin() as conn:  # an in-memory database: aiosqlite's own
+            return await conn.run_sync(lambda c: lite.apply(c.connection.dbapi_connection, ops))
 
 
 def _run(mapping: Any) -> Run:
