@@ -1,7 +1,8 @@
 """The distributed mode on RabbitMQ instead of Redis as the Celery broker.
 
-Runs, control and events behave as on Redis; what differs is redelivery: RabbitMQ hands a
-killed worker's unacknowledged runs to another consumer as soon as its connection drops.
+Runs, control, events and recovery behave as on Redis. RabbitMQ returns a killed worker's
+unacknowledged messages at once, but its runs stay claimed until their lease lapses, so no
+run starts twice while its first worker might still be alive.
 """
 
 from __future__ import annotations
