@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, MetaData, String, Table
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -34,6 +34,9 @@ def new_id() -> str:
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+B = TypeVar("B", bound=Base)
 
 
 @dataclass(slots=True)
@@ -84,6 +87,16 @@ def with_defaults(table: Table, given: dict[str, Any]) -> dict[str, Any]:
             else:
                 values[key] = arg(None) if how == "call" else arg
     return values
+
+
+def quick_instance(model: type[B], values: dict[str, Any]) -> B:
+    """A transient instance holding `values`, made without an attribute event per value.
+
+    What `model(**values)` gives, at a fraction of its cost: for rows made on every run.
+    """
+    obj: B = model.__mapper__.class_manager.new_instance()
+    obj.__dict__.update(values)
+    return obj
 
 
 class Timestamps:

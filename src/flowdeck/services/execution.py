@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-from flowdeck.db.base import new_id
+from flowdeck.db.base import new_id, quick_instance
 from flowdeck.db.models import Flow, Run, User
 from flowdeck.engine import Graph
 from flowdeck.errors import InvalidStateError
@@ -60,24 +60,25 @@ async def start_run(
     # A paused flow takes triggers but holds their runs until it is resumed (HELD marks them).
     held = submit and flow is not None and flow.deployment_status == PAUSED
     tenant = flow.tenant_id if flow is not None else (user.tenant_id if user else 0)
-    run = Run(
-        id=run_id,
-        flow_id=flow.id if flow is not None else None,
-        flow_version_id=flow_version_id,
-        flow_type=flow.flow_type if flow is not None else "automation",
-        tenant_id=tenant,
-        user_id=owner,
-        trigger=trigger,
-        request=request,
-        graph=snapshot(graph_data) if graph_data is not None else None,
-        session_id=request.get("session_id"),
-        tags=tags or [],
-        meta={**(meta or {}), HELD: True} if held else (meta or {}),
-        steps=[],
-        logs=[],
-        progress=0.0,
-        attempts=0,
-    )
+    values = {
+        "id": run_id,
+        "flow_id": flow.id if flow is not None else None,
+        "flow_version_id": flow_version_id,
+        "flow_type": flow.flow_type if flow is not None else "automation",
+        "tenant_id": tenant,
+        "user_id": owner,
+        "trigger": trigger,
+        "request": request,
+        "graph": snapshot(graph_data) if graph_data is not None else None,
+        "session_id": request.get("session_id"),
+        "tags": tags or [],
+        "meta": {**(meta or {}), HELD: True} if held else (meta or {}),
+        "steps": [],
+        "logs": [],
+        "progress": 0.0,
+        "attempts": 0,
+    }
+    run = quick_instance(Run, values)
     # With a free local slot, the run is stored already running: one write fewer.
     claimed = submit and not held and services.queue.reserve()
     if claimed:

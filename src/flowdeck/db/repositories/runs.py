@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import make_transient_to_detached
 
-from flowdeck.db.base import NewRow, new_id, utcnow
+from flowdeck.db.base import NewRow, new_id, quick_instance, utcnow
 from flowdeck.db.database import Database
 from flowdeck.db.models import Run
 from flowdeck.db.repositories.pg_runs import PgRunWriter
@@ -152,6 +152,6 @@ class SqlRunStore:
 
 def _run(mapping: Any) -> Run:
     """A detached Run from a row, as a session that has closed would leave it."""
-    run = Run(**mapping)
+    run = quick_instance(Run, mapping)
     make_transient_to_detached(run)
     return run
