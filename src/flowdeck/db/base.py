@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, MetaData, String, Table
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, configure_mappers, mapped_column
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -94,6 +94,8 @@ def quick_instance(model: type[B], values: dict[str, Any]) -> B:
 
     What `model(**values)` gives, at a fraction of its cost: for rows made on every run.
     """
+    if model.__mapper__.configured is False:
+        configure_mappers()  # what the first `model(...)` would have done
     obj: B = model.__mapper__.class_manager.new_instance()
     obj.__dict__.update(values)
     return obj

@@ -61,6 +61,8 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # ORM reads of a row or two, with no transaction around them.
         self.read_sessions = async_sessionmaker(self.autocommit, expire_on_commit=False)
+        # Closed before the engine (the hot paths' own connections, `raw.pg_connection`).
+        self.closers: list[Callable[[], Awaitable[None]]] = []
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -97,6 +99,9 @@ class Database:
             await conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
+        closers, self.closers = self.closers, []
+        for close in closers:
+            await close()
         await self.engine.dispose()
 
 
