@@ -36,6 +36,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.servers
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.distributed
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
