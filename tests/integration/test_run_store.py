@@ -171,3 +171,39 @@ async def test_in_memory_sqlite_writes_through_aiosqlite() -> None:
         assert texts == ["hi"]
     finally:
         await db.dispose()
+
+
+async def test_postgres_hot_paths_survive_dropped_connections(db: Database) -> None:
+    """The database drops every connection (a restart, a failover): the next write and the
+    next flow lookup each run again once on a new connection instead of failing."""
+    if db.is_sqlite:
+        return
+    import asyncpg
+
+    from flowdeck.db.raw import RawQuery, pg_connection, pg_fetch
+    from flowdeck.db.repositories.base import Scope
+    from flowdeck.db.repositories.flows import FlowRepository
+
+    store = SqlRunStore(db)
+    run = new_run()
+    await store.create(run)
+    stmt, params = FlowRepository.fingerprints_query(Scope(1, None, True), "no-such-flow")
+    query = RawQuery(stmt, db.engine.sync_engine.dialect)
+    assert await pg_fetch(db, query, params) == []
+    async with pg_connection(db) as raw:
+        name = await raw.fetchval("SELECT current_database()")
+    url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    admin = await asyncpg.connect(url)
+    try:
+        killed = await admin.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = $1 AND pid <> pg_backend_pid()",
+            name,
+        )
+    finally:
+        await admin.close()
+    assert killed >= 1
+    moved = await store.update(run.id, {"state": "running"}, from_states=["queued"])
+    assert moved is not None
+    assert moved.state == "running"
+    assert await pg_fetch(db, query, params) == []
