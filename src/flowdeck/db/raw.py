@@ -84,6 +84,11 @@ class Processors:
         }
 
 
+_SQLALCHEMY_ONLY = (
+    "prepared_statement_cache_size",
+    "prepared_statement_name_func",
+    "async_creator_fn",
+)
 # Enough for a process's concurrent flow lookups; the run-store writer needs one.
 POOL_SIZE = 8
 _POOLS: dict[int, tuple[Database, asyncpg.Pool]] = {}
@@ -115,6 +120,8 @@ async def _pool(db: Database) -> asyncpg.Pool:
         return held[1]
     dialect = db.engine.sync_engine.dialect
     _, kwargs = dialect.create_connect_args(db.engine.url)
+    for key in _SQLALCHEMY_ONLY:  # options SQLAlchemy's adapter takes, asyncpg.connect not
+        kwargs.pop(key, None)
     pool = await asyncpg.create_pool(
         **kwargs, min_size=1, max_size=POOL_SIZE, init=_json_codecs, reset=_keep
     )

@@ -32,6 +32,7 @@ class ThreadedSqlite:
         self.path = path
         self.dialect = db.engine.sync_engine.dialect
         self._conn: sqlite3.Connection | None = None
+        self._closed = False
         self.thread = ThreadPoolExecutor(1, thread_name_prefix=name)
         event.listen(db.engine.sync_engine, "engine_disposed", self._close)
 
@@ -53,6 +54,9 @@ class ThreadedSqlite:
         return self._conn
 
     def _close(self, _engine: Any) -> None:
+        if self._closed:  # the engine may be disposed more than once
+            return
+        self._closed = True
         # Closed on the thread, after any write already queued there.
         self.thread.submit(self._close_conn)
         self.thread.shutdown(wait=False)

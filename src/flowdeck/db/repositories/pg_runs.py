@@ -47,11 +47,6 @@ class PgRunWriter:
         try:
             return await self._apply(steps)
         except LOST:
-            # The first attempt may have committed before the connection went: its creates
-            # are then already there, and inserting them again must not fail the callers.
-            for step in steps:
-                if isinstance(step, _Creates):
-                    step.sql = f"{self._insert} ON CONFLICT (id) DO NOTHING"
             return await self._apply(steps)
 
     async def _apply(self, steps: list[Step]) -> list[Any]:

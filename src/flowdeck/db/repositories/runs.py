@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Callable, Collection
 from typing import Any
 
 from sqlalchemy import Table, bindparam, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 
 from flowdeck.db.base import NewRow, new_id, quick_instance, utcnow
@@ -146,8 +148,11 @@ class SqlRunStore:
         lite = self._lite
         if self._sqlite is not None:
             return await self._sqlite.write(lambda conn: lite.apply(conn, ops))
-        async with self.db.engine.begin() as conn:  # an in-memory database: aiosqlite's own
-            return await conn.run_sync(lambda c: lite.apply(c.connection.dbapi_connection, ops))
+        try:
+            async with self.db.engine.begin() as conn:  # an in-memory database: aiosqlite's own
+                return await conn.run_sync(lambda c: lite.apply(c.connection.dbapi_connection, ops))
+        except sqlite3.IntegrityError as exc:  # raised by the driver, as SQLAlchemy would
+            raise IntegrityError(str(exc), None, exc) from exc
 
 
 def _run(mapping: Any) -> Run:
