@@ -115,11 +115,12 @@ async def test_a_reader_resumes_from_its_cursor_after_reconnecting(
     assert rest == ["c", "end"]
 
 
-async def test_poll_positions_are_shared(two: tuple[Process, Process]) -> None:
+async def test_poll_positions_are_shared_and_per_reader(two: tuple[Process, Process]) -> None:
     a, b = two
-    assert await b.bus.poll_position("r4") == 0
-    await a.bus.set_poll_position("r4", 7)
-    assert await b.bus.poll_position("r4") == 7
+    assert await b.bus.poll_position("r4", "alice") == 0
+    await a.bus.set_poll_position("r4", "alice", 7)
+    assert await b.bus.poll_position("r4", "alice") == 7
+    assert await b.bus.poll_position("r4", "bob") == 0
 
 
 async def test_finished_runs_expire_after_the_retention(

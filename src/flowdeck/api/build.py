@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
@@ -23,6 +24,8 @@ router = APIRouter(prefix="/api/v1", tags=["Chat"])
 Delivery = Literal["streaming", "polling", "direct"]
 NDJSON = "application/x-ndjson"
 POLL_WAIT = 1.0
+# Run.meta key of runs that build_public_tmp started: the client_id cookie they belong to.
+PUBLIC_CLIENT = "public_client_id"
 
 
 def build_request(
@@ -60,7 +63,7 @@ async def _build(
     request = build_request(body.get("inputs"), start, stop, client_id)
     data = body.get("data")
     graph_data = data if isinstance(data, dict) and data.get("nodes") else None
-    meta = {"client_id": client_id} if client_id else {}
+    meta = {PUBLIC_CLIENT: client_id} if public and client_id else {}
     run = await start_run(
         services,
         flow=flow,
@@ -84,34 +87,46 @@ def _stream(services: Services, run: Run, after: int) -> StreamingResponse:
     return StreamingResponse(body(), media_type=NDJSON)
 
 
-async def _events(services: Services, run: Run, delivery: Delivery, cursor: int | None) -> Any:
+async def _events(
+    services: Services, run: Run, delivery: Delivery, cursor: int | None, reader: str
+) -> Any:
     if delivery in ("streaming", "direct"):
         return _stream(services, run, cursor or 0)
-    # Polling: what arrived since the caller's cursor (or since this job's last poll).
+    # Polling: what arrived since the caller's cursor (or since this reader's last poll).
     bus = services.bus
-    after = cursor if cursor is not None else await bus.poll_position(run.id)
+    after = cursor if cursor is not None else await bus.poll_position(run.id, reader)
     events = await bus.read(run.id, after, wait=POLL_WAIT)
     if not events and await bus.is_finished(run.id) is None:
         events = [item async for item in events_since(services, run, after)]
     last = events[-1][0] if events else after
     if last != after:
-        await bus.set_poll_position(run.id, last)
+        await bus.set_poll_position(run.id, reader, last)
     content = b"".join(encode_event(name, data) for _, name, data in events)
     return Response(content, media_type=NDJSON, headers={"X-Flowdeck-Cursor": str(last)})
 
 
-async def _job(
-    services: Services, job_id: str, scope: Scope | None, client_id: str | None = None
-) -> Run:
+async def _job(services: Services, job_id: str, scope: Scope) -> Run:
     run = await services.runs.store.get(job_id) if _is_uuid(job_id) else None
-    if run is None:
-        raise NotFoundError(f"no build job {job_id}", field="job_id")
-    if scope is not None and (
-        run.tenant_id != scope.tenant_id
+    if (
+        run is None
+        or run.tenant_id != scope.tenant_id
         or (not scope.is_superuser and run.user_id != scope.user_id)
     ):
         raise NotFoundError(f"no build job {job_id}", field="job_id")
-    if scope is None and (run.meta or {}).get("client_id") != client_id:
+    return run
+
+
+async def _public_job(services: Services, job_id: str, client_id: str | None) -> Run:
+    """A run that build_public_tmp started for this client_id cookie; any other run is 404.
+
+    Only runs marked at their start qualify: a private build, a /run or a v2 job has no
+    public client, and a missing cookie matches nothing.
+    """
+    run = await services.runs.store.get(job_id) if client_id and _is_uuid(job_id) else None
+    owner = (run.meta or {}).get(PUBLIC_CLIENT) if run is not None else None
+    if run is None or not isinstance(owner, str) or not client_id:
+        raise NotFoundError(f"no build job {job_id}", field="job_id")
+    if not hmac.compare_digest(owner.encode(), client_id.encode()):
         raise NotFoundError(f"no build job {job_id}", field="job_id")
     return run
 
@@ -159,7 +174,7 @@ async def get_build_events(
     cursor: Annotated[int | None, Query(ge=0)] = None,
 ) -> Any:
     run = await _job(services, job_id, scope_of(user))
-    return await _events(services, run, event_delivery, cursor)
+    return await _events(services, run, event_delivery, cursor, f"user:{user.id}")
 
 
 @router.post("/build/{job_id}/cancel")
@@ -208,15 +223,16 @@ async def get_public_build_events(
     event_delivery: Delivery = "streaming",
     cursor: Annotated[int | None, Query(ge=0)] = None,
 ) -> Any:
-    run = await _job(services, job_id, None, request.cookies.get("client_id"))
-    return await _events(services, run, event_delivery, cursor)
+    client_id = request.cookies.get("client_id")
+    run = await _public_job(services, job_id, client_id)
+    return await _events(services, run, event_delivery, cursor, f"client:{client_id}")
 
 
 @router.post("/build_public_tmp/{job_id}/cancel")
 async def cancel_public_build(
     job_id: str, request: Request, services: ServicesDep
 ) -> dict[str, Any]:
-    run = await _job(services, job_id, None, request.cookies.get("client_id"))
+    run = await _public_job(services, job_id, request.cookies.get("client_id"))
     return await _cancel(services, run)
 
 

@@ -35,10 +35,13 @@ class EventBus(Protocol):
     async def flush(self) -> None:
         """Return once every event published so far is readable by other processes."""
 
-    async def poll_position(self, run_id: str) -> int:
-        """Where cursor-less polling of a run got to (shared by every API process)."""
+    async def poll_position(self, run_id: str, reader: str) -> int:
+        """Where `reader`'s cursor-less polling of a run got to (shared by every API process).
 
-    async def set_poll_position(self, run_id: str, cursor: int) -> None: ...
+        Each reader has its own position, so one reader's polls never take events from another.
+        """
+
+    async def set_poll_position(self, run_id: str, reader: str, cursor: int) -> None: ...
 
     async def close(self) -> None: ...
 
@@ -52,7 +55,7 @@ class _Log:
         self.events: list[Event] = []
         self.base = 0
         self.finished_at: float | None = None
-        self.polled = 0
+        self.polled: dict[str, int] = {}
         # Created only when someone waits: most events are published with nobody waiting.
         self.wakeup: asyncio.Event | None = None
 
@@ -188,14 +191,14 @@ class MemoryEventBus:
     async def flush(self) -> None:
         return None
 
-    async def poll_position(self, run_id: str) -> int:
+    async def poll_position(self, run_id: str, reader: str) -> int:
         log = self._logs.get(run_id)
-        return log.polled if log is not None else 0
+        return log.polled.get(reader, 0) if log is not None else 0
 
-    async def set_poll_position(self, run_id: str, cursor: int) -> None:
+    async def set_poll_position(self, run_id: str, reader: str, cursor: int) -> None:
         log = self._logs.get(run_id)
         if log is not None:
-            log.polled = cursor
+            log.polled[reader] = cursor
 
     async def close(self) -> None:
         self._logs.clear()

@@ -199,13 +199,16 @@ class RedisEventBus:
         finally:
             await self._unfollow(run_id)
 
-    async def poll_position(self, run_id: str) -> int:
-        value = await self._redis.get(f"{self._prefix}:run:{run_id}:polled")
+    async def poll_position(self, run_id: str, reader: str) -> int:
+        value = await self._redis.hget(f"{self._prefix}:run:{run_id}:polled", reader)
         return int(value) if value else 0
 
-    async def set_poll_position(self, run_id: str, cursor: int) -> None:
+    async def set_poll_position(self, run_id: str, reader: str, cursor: int) -> None:
         key = f"{self._prefix}:run:{run_id}:polled"
-        await self._redis.set(key, cursor, ex=self._retention)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hset(key, reader, cursor)
+            pipe.expire(key, self._retention)
+            await pipe.execute()
 
     async def is_finished(self, run_id: str) -> bool | None:
         last: Any = await self._redis.xrevrange(self._key(run_id), count=1)

@@ -101,9 +101,10 @@ async def test_finished_runs_are_forgotten_beyond_the_count() -> None:
 async def test_poll_position_survives_compaction() -> None:
     bus = MemoryEventBus(full_runs=1)
     run_events(bus, "r0")
-    await bus.set_poll_position("r0", 2)
+    await bus.set_poll_position("r0", "alice", 2)
     run_events(bus, "r1")
-    assert await bus.poll_position("r0") == 2
+    assert await bus.poll_position("r0", "alice") == 2
+    assert await bus.poll_position("r0", "bob") == 0
     assert names(await bus.read("r0", after=2)) == ["state", "end"]
 
 
