@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from sqlalchemy import select
 
+from flowdeck.access.catalog import Module, Op
+from flowdeck.access.declare import requires
+from flowdeck.access.guard import guarded_router
 from flowdeck.api.deps import CurrentUser, ServicesDep, SessionDep
 from flowdeck.auth.secrets import hash_api_key, new_api_key, preview_api_key
 from flowdeck.db.models import ApiKey
@@ -12,10 +14,11 @@ from flowdeck.errors import NotFoundError
 from flowdeck.schemas.users import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, ApiKeysPage
 from flowdeck.services.caches import auth_cache
 
-router = APIRouter(prefix="/api/v1/api_key", tags=["APIKey"])
+router = guarded_router(prefix="/api/v1/api_key", tags=["APIKey"])
 
 
 @router.get("/", response_model=ApiKeysPage)
+@requires(Module.API_KEYS, Op.READ)
 async def get_api_keys_route(
     user: CurrentUser, session: SessionDep, services: ServicesDep
 ) -> ApiKeysPage:
@@ -35,6 +38,7 @@ async def get_api_keys_route(
 
 
 @router.post("/", response_model=ApiKeyCreated)
+@requires(Module.API_KEYS, Op.WRITE)
 async def create_api_key_route(
     body: ApiKeyCreate, user: CurrentUser, session: SessionDep
 ) -> ApiKeyCreated:
@@ -54,6 +58,7 @@ async def create_api_key_route(
 
 
 @router.delete("/{api_key_id}")
+@requires(Module.API_KEYS, Op.DELETE)
 async def delete_api_key_route(
     api_key_id: str, user: CurrentUser, session: SessionDep, services: ServicesDep
 ) -> dict[str, str]:

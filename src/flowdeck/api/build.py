@@ -7,9 +7,12 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import Body, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
+from flowdeck.access.catalog import Module, Op
+from flowdeck.access.declare import public, requires
+from flowdeck.access.guard import guarded_router
 from flowdeck.api.deps import CurrentUser, ServicesDep, SessionDep, scope_of
 from flowdeck.db.models import Run, User
 from flowdeck.db.repositories.base import Scope
@@ -19,7 +22,7 @@ from flowdeck.errors import InvalidStateError, NotFoundError, PermissionDeniedEr
 from flowdeck.services.container import Services
 from flowdeck.services.execution import events_since, start_run
 
-router = APIRouter(prefix="/api/v1", tags=["Chat"])
+router = guarded_router(prefix="/api/v1", tags=["Chat"])
 
 Delivery = Literal["streaming", "polling", "direct"]
 NDJSON = "application/x-ndjson"
@@ -140,6 +143,7 @@ async def _cancel(services: Services, run: Run) -> dict[str, Any]:
 
 
 @router.post("/build/{flow_id}/flow")
+@requires(Module.RUNS, Op.WRITE)
 async def build_flow(
     flow_id: str,
     services: ServicesDep,
@@ -166,6 +170,7 @@ async def build_flow(
 
 
 @router.get("/build/{job_id}/events")
+@requires(Module.RUNS, Op.READ)
 async def get_build_events(
     job_id: str,
     services: ServicesDep,
@@ -178,11 +183,13 @@ async def get_build_events(
 
 
 @router.post("/build/{job_id}/cancel")
+@requires(Module.RUNS, Op.MODIFY)
 async def cancel_build(job_id: str, services: ServicesDep, user: CurrentUser) -> dict[str, Any]:
     return await _cancel(services, await _job(services, job_id, scope_of(user)))
 
 
 @router.post("/build_public_tmp/{flow_id}/flow")
+@public
 async def build_public_tmp(
     flow_id: str,
     request: Request,
@@ -216,6 +223,7 @@ async def build_public_tmp(
 
 
 @router.get("/build_public_tmp/{job_id}/events")
+@public
 async def get_public_build_events(
     job_id: str,
     request: Request,
@@ -229,6 +237,7 @@ async def get_public_build_events(
 
 
 @router.post("/build_public_tmp/{job_id}/cancel")
+@public
 async def cancel_public_build(
     job_id: str, request: Request, services: ServicesDep
 ) -> dict[str, Any]:

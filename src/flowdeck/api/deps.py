@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from flowdeck.access.principal import Principal
 from flowdeck.auth.secrets import hash_api_key
 from flowdeck.db.models import User
 from flowdeck.db.repositories.base import Scope
@@ -68,14 +69,29 @@ async def authenticate(request: Request, services: Services) -> User | None:
 # The caller dependencies take the request alone: every sub-dependency FastAPI solves
 # costs more per request than the cached lookup itself.
 async def optional_user(request: Request) -> User | None:
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is not None:
+        return principal.user
     return await authenticate(request, request.app.state.services)
 
 
 async def current_user(request: Request) -> User:
+    # The route's access check (flowdeck.access.guard) already found the caller.
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is not None:
+        return principal.user
     user = await authenticate(request, request.app.state.services)
     if user is None:
         raise AuthenticationError("not authenticated")
     return user
+
+
+async def current_principal(request: Request) -> Principal:
+    """The caller's principal in the request's tenant (set by the route's access check)."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None:
+        raise AuthenticationError("not authenticated")
+    return principal
 
 
 async def superuser(user: Annotated[User, Depends(current_user)]) -> User:
@@ -85,6 +101,7 @@ async def superuser(user: Annotated[User, Depends(current_user)]) -> User:
 
 
 OptionalUser = Annotated[User | None, Depends(optional_user)]
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
 CurrentUser = Annotated[User, Depends(current_user)]
 Superuser = Annotated[User, Depends(superuser)]
 

@@ -7,9 +7,12 @@ from typing import Annotated
 from urllib.parse import quote
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, UploadFile
+from fastapi import Depends, UploadFile
 from fastapi.responses import StreamingResponse
 
+from flowdeck.access.catalog import Module, Op
+from flowdeck.access.declare import public, requires
+from flowdeck.access.guard import guarded_router
 from flowdeck.api.deps import ScopeDep, ServicesDep, SessionDep
 from flowdeck.api.paths import both
 from flowdeck.db.models import FileRecord
@@ -19,7 +22,7 @@ from flowdeck.services.container import Services
 from flowdeck.services.files import FileService
 from flowdeck.storage import CHUNK, LocalStorage, Storage, content_type_of, safe_name
 
-router = APIRouter(prefix="/api/v1/files", tags=["Files"])
+router = guarded_router(prefix="/api/v1/files", tags=["Files"])
 
 
 def storage_of(services: Services) -> Storage:
@@ -78,6 +81,7 @@ async def send_file(
 
 
 @both(router, "POST", "/upload/{flow_id}", response_model=FlowFileUploaded, status_code=201)
+@requires(Module.FILES, Op.WRITE)
 async def upload_file(flow_id: UUID, file: UploadFile, files: FilesDep) -> FlowFileUploaded:
     """Store a file for a flow as `<timestamp>_<name>`; answers its `file_path`."""
     row = await files.upload_to_flow(str(flow_id), file.filename, upload_chunks(file))
@@ -85,12 +89,14 @@ async def upload_file(flow_id: UUID, file: UploadFile, files: FilesDep) -> FlowF
 
 
 @both(router, "GET", "/download/{flow_id}/{file_name}", response_model=None)
+@requires(Module.FILES, Op.READ)
 async def download_file(flow_id: UUID, file_name: str, files: FilesDep) -> StreamingResponse:
     """A flow's file, as an attachment."""
     return await send_file(files, await files.flow_file(str(flow_id), file_name))
 
 
 @both(router, "GET", "/images/{flow_id}/{file_name}", response_model=None)
+@requires(Module.FILES, Op.READ)
 async def download_image(flow_id: UUID, file_name: str, files: FilesDep) -> StreamingResponse:
     """A flow's image file, inline for the browser to show."""
     row = await files.flow_file(str(flow_id), file_name)
@@ -101,12 +107,14 @@ async def download_image(flow_id: UUID, file_name: str, files: FilesDep) -> Stre
 
 
 @both(router, "GET", "/list/{flow_id}", response_model=FlowFileList)
+@requires(Module.FILES, Op.READ)
 async def list_files(flow_id: UUID, files: FilesDep) -> FlowFileList:
     """The names of a flow's files, oldest first."""
     return FlowFileList(files=await files.flow_file_names(str(flow_id)))
 
 
 @both(router, "DELETE", "/delete/{flow_id}/{file_name}", response_model=Message)
+@requires(Module.FILES, Op.DELETE)
 async def delete_file(flow_id: UUID, file_name: str, files: FilesDep) -> Message:
     await files.delete_flow_file(str(flow_id), file_name)
     return Message(message=f"File {file_name} deleted successfully")
@@ -117,6 +125,7 @@ def _pictures(services: Services) -> LocalStorage:
 
 
 @both(router, "GET", "/profile_pictures/list", response_model=ProfilePictures)
+@public
 async def list_profile_pictures(services: ServicesDep) -> ProfilePictures:
     """Pictures under `<data_dir>/profile_pictures/<folder>/`, as `folder/name`."""
     pictures = _pictures(services)
@@ -129,6 +138,7 @@ async def list_profile_pictures(services: ServicesDep) -> ProfilePictures:
 
 
 @both(router, "GET", "/profile_pictures/{folder_name}/{file_name}", response_model=None)
+@public
 async def download_profile_picture(
     folder_name: str, file_name: str, services: ServicesDep
 ) -> StreamingResponse:

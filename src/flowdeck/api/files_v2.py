@@ -8,9 +8,12 @@ from typing import IO, Annotated
 from uuid import UUID
 
 from anyio import to_thread
-from fastapi import APIRouter, Body, Query, UploadFile
+from fastapi import Body, Query, UploadFile
 from fastapi.responses import StreamingResponse
 
+from flowdeck.access.catalog import Module, Op
+from flowdeck.access.declare import requires
+from flowdeck.access.guard import guarded_router
 from flowdeck.api.deps import CurrentUser
 from flowdeck.api.files import FilesDep, send_file, stream, upload_chunks
 from flowdeck.api.paths import both
@@ -18,13 +21,14 @@ from flowdeck.errors import InvalidInputError
 from flowdeck.schemas.files import Detail, FilesDeleted, UserFileRead
 from flowdeck.storage import CHUNK
 
-router = APIRouter(prefix="/api/v2", tags=["Files"])
+router = guarded_router(prefix="/api/v2", tags=["Files"])
 
 FileIds = Annotated[list[UUID], Body()]
 
 
 # Fixed paths first: `/files/{file_id}/` would otherwise take `/files/batch/`.
 @both(router, "POST", "/files/batch/", response_model=None)
+@requires(Module.FILES, Op.READ)
 async def download_files_batch(file_ids: FileIds, files: FilesDep) -> StreamingResponse:
     """The chosen files in one zip; 404 when none of them is the caller's."""
     spool, size = await files.zip_user_files([str(i) for i in file_ids])
@@ -38,6 +42,7 @@ async def download_files_batch(file_ids: FileIds, files: FilesDep) -> StreamingR
 
 
 @both(router, "DELETE", "/files/batch/", response_model=FilesDeleted)
+@requires(Module.FILES, Op.DELETE)
 async def delete_files_batch(file_ids: FileIds, files: FilesDep) -> FilesDeleted:
     deleted, kept = await files.delete_user_files([str(i) for i in file_ids])
     return FilesDeleted(
@@ -46,6 +51,7 @@ async def delete_files_batch(file_ids: FileIds, files: FilesDep) -> FilesDeleted
 
 
 @both(router, "POST", "/files", response_model=UserFileRead, status_code=201)
+@requires(Module.FILES, Op.WRITE)
 async def upload_user_file(
     file: UploadFile, files: FilesDep, user: CurrentUser, append: bool = False
 ) -> UserFileRead:
@@ -55,12 +61,14 @@ async def upload_user_file(
 
 
 @both(router, "GET", "/files", response_model=list[UserFileRead])
+@requires(Module.FILES, Op.READ)
 async def list_files(files: FilesDep, user: CurrentUser) -> list[UserFileRead]:
     """The caller's files, oldest first."""
     return [UserFileRead.of(row, user.id) for row in await files.user_files()]
 
 
 @both(router, "DELETE", "/files", response_model=FilesDeleted)
+@requires(Module.FILES, Op.DELETE)
 async def delete_all_files(files: FilesDep) -> FilesDeleted:
     deleted, kept = await files.delete_user_files()
     return FilesDeleted(
@@ -69,6 +77,7 @@ async def delete_all_files(files: FilesDep) -> FilesDeleted:
 
 
 @both(router, "GET", "/files/{file_id}", response_model=None)
+@requires(Module.FILES, Op.READ)
 async def download_file(
     file_id: UUID, files: FilesDep, return_content: bool = False
 ) -> StreamingResponse | str:
@@ -86,6 +95,7 @@ async def download_file(
 
 
 @both(router, "PUT", "/files/{file_id}", response_model=UserFileRead)
+@requires(Module.FILES, Op.MODIFY)
 async def edit_file_name(
     file_id: UUID, name: Annotated[str, Query()], files: FilesDep, user: CurrentUser
 ) -> UserFileRead:
@@ -94,6 +104,7 @@ async def edit_file_name(
 
 
 @both(router, "DELETE", "/files/{file_id}", response_model=Detail)
+@requires(Module.FILES, Op.DELETE)
 async def delete_file(file_id: UUID, files: FilesDep) -> Detail:
     row = await files.delete_user_file(str(file_id))
     return Detail(detail=f"File {row.name} deleted successfully")

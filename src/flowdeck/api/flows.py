@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Depends, Query, UploadFile
+from fastapi import Body, Depends, Query, UploadFile
 from fastapi.responses import Response
 
+from flowdeck.access.catalog import Module, Op
+from flowdeck.access.declare import public, requires
+from flowdeck.access.guard import guarded_router
 from flowdeck.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep
 from flowdeck.api.paths import both
 from flowdeck.api.responses import JSON
@@ -32,7 +35,7 @@ from flowdeck.services.flow_files import (
 from flowdeck.services.flows import FlowService, public_flow
 from flowdeck.services.graphs import snapshot
 
-router = APIRouter(prefix="/api/v1", tags=["Flows"])
+router = guarded_router(prefix="/api/v1", tags=["Flows"])
 
 
 def flow_service(session: SessionDep, scope: ScopeDep, services: ServicesDep) -> FlowService:
@@ -53,6 +56,7 @@ def zip_response(docs: list[dict[str, Any]], label: str) -> Response:
 
 # Fixed paths first: `/flows/{flow_id}` would otherwise take them.
 @both(router, "GET", "/flows/public_flow/{flow_id}", response_model=FlowRead)
+@public
 async def read_public_flow(flow_id: UUID, session: SessionDep, services: ServicesDep) -> FlowRead:
     """Read a PUBLIC flow without credentials (secrets blanked)."""
     flow = await public_flow(session, str(flow_id), enabled=services.settings.public_flows)
@@ -62,12 +66,14 @@ async def read_public_flow(flow_id: UUID, session: SessionDep, services: Service
 
 
 @both(router, "POST", "/flows/batch/", response_model=list[FlowRead], status_code=201)
+@requires(Module.FLOWS, Op.WRITE)
 async def create_flows(body: FlowBatch, flows: FlowsDep) -> list[FlowRead]:
     """Create many flows at once; all or none."""
     return await flows.reads([await flows.create(item) for item in body.flows])
 
 
 @both(router, "POST", "/flows/upload/", response_model=list[FlowRead], status_code=201)
+@requires(Module.FLOWS, Op.WRITE)
 async def upload_file(
     file: UploadFile,
     flows: FlowsDep,
@@ -84,6 +90,7 @@ async def upload_file(
 
 
 @both(router, "POST", "/flows/download/", response_model=None)
+@requires(Module.FLOWS, Op.READ)
 async def download_multiple_file(flow_ids: IdList, flows: FlowsDep) -> Response:
     """One flow as JSON; several as a zip of JSON files (Langflow's behaviour)."""
     rows = await flows.repo.by_ids([str(i) for i in flow_ids])
@@ -96,24 +103,28 @@ async def download_multiple_file(flow_ids: IdList, flows: FlowsDep) -> Response:
 
 
 @both(router, "GET", "/flows/basic_examples/", response_model=list[FlowRead])
+@requires(Module.FLOWS, Op.READ)
 async def read_basic_examples(user: CurrentUser) -> list[FlowRead]:
     """The flows shipped with flowdeck."""
     return [FlowRead.model_validate(doc) for doc in starter_flows()]
 
 
 @both(router, "GET", "/starter-projects/")
+@requires(Module.FLOWS, Op.READ)
 async def get_starter_projects(user: CurrentUser) -> list[dict[str, Any]]:
     """The shipped flows as graph documents."""
     return starter_flows()
 
 
 @both(router, "POST", "/flows/", response_model=FlowRead, status_code=201)
+@requires(Module.FLOWS, Op.WRITE)
 async def create_flow(body: FlowCreate, flows: FlowsDep) -> FlowRead:
     """Create a flow; its graph is validated, a taken name gets ` (n)`."""
     return await flows.read(await flows.create(body))
 
 
 @both(router, "GET", "/flows/", response_model=None)
+@requires(Module.FLOWS, Op.READ)
 async def read_flows(
     flows: FlowsDep,
     user: CurrentUser,
@@ -161,23 +172,27 @@ def _dump(read: FlowRead, shape: type[FlowHeader] | None) -> dict[str, Any]:
 
 
 @both(router, "DELETE", "/flows/")
+@requires(Module.FLOWS, Op.DELETE)
 async def delete_multiple_flows(flow_ids: IdList, flows: FlowsDep) -> dict[str, int]:
     """Delete the listed flows the caller can see; how many were deleted."""
     return {"deleted": await flows.delete_many([str(i) for i in flow_ids])}
 
 
 @both(router, "GET", "/flows/{flow_id}", response_model=FlowRead)
+@requires(Module.FLOWS, Op.READ)
 async def read_flow(flow_id: UUID, flows: FlowsDep) -> FlowRead:
     return await flows.read(await flows.get(str(flow_id)))
 
 
 @both(router, "PATCH", "/flows/{flow_id}", response_model=FlowRead)
+@requires(Module.FLOWS, Op.MODIFY)
 async def update_flow(flow_id: UUID, body: FlowUpdate, flows: FlowsDep) -> FlowRead:
     """Update a flow; a stale `last_known_updated_at` is 409 and nothing is written."""
     return await flows.read(await flows.update(str(flow_id), body))
 
 
 @both(router, "DELETE", "/flows/{flow_id}")
+@requires(Module.FLOWS, Op.DELETE)
 async def delete_flow(flow_id: UUID, flows: FlowsDep) -> dict[str, str]:
     await flows.delete(str(flow_id))
     return {"message": "Flow deleted successfully"}

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy import select
 
+from flowdeck.access.declare import public
+from flowdeck.access.guard import guarded_router
 from flowdeck.api.deps import ACCESS_COOKIE, REFRESH_COOKIE, ServicesDep, SessionDep
 from flowdeck.auth.secrets import decode_token, encode_token, verify_password
 from flowdeck.db.models import User
@@ -16,7 +18,7 @@ from flowdeck.errors import AuthenticationError, PermissionDeniedError
 from flowdeck.schemas.users import Token
 from flowdeck.services.container import Services
 
-router = APIRouter(prefix="/api/v1", tags=["Login"])
+router = guarded_router(prefix="/api/v1", tags=["Login"])
 
 
 def issue_tokens(services: Services, user: User, response: Response) -> Token:
@@ -41,6 +43,7 @@ def issue_tokens(services: Services, user: User, response: Response) -> Token:
 
 
 @router.post("/login", response_model=Token)
+@public
 async def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     response: Response,
@@ -59,6 +62,7 @@ async def login(
 
 
 @router.get("/auto_login", response_model=Token)
+@public
 async def auto_login(response: Response, services: ServicesDep, session: SessionDep) -> Token:
     if not services.settings.auto_login:
         raise AuthenticationError("auto-login is disabled; set FLOWDECK_AUTO_LOGIN=true")
@@ -71,6 +75,7 @@ async def auto_login(response: Response, services: ServicesDep, session: Session
 
 
 @router.post("/refresh", response_model=Token)
+@public
 async def refresh(
     request: Request, response: Response, services: ServicesDep, session: SessionDep
 ) -> Token:
@@ -89,6 +94,7 @@ async def refresh(
 
 
 @router.post("/logout")
+@public
 async def logout(response: Response) -> dict[str, str]:
     response.delete_cookie(ACCESS_COOKIE)
     response.delete_cookie(REFRESH_COOKIE)

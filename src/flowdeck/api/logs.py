@@ -6,14 +6,17 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import StreamingResponse
 
+from flowdeck.access.catalog import Module, Op
+from flowdeck.access.declare import requires
+from flowdeck.access.guard import guarded_router
 from flowdeck.api.deps import Superuser
 from flowdeck.errors import InvalidInputError
 from flowdeck.observability import logbuffer
 
-router = APIRouter(tags=["Log"])
+router = guarded_router(tags=["Log"])
 
 DEFAULT_LINES = 10  # what Langflow answers when no count is asked for
 KEEPALIVE_SECONDS = 5.0
@@ -29,6 +32,7 @@ async def _follow(buffer: logbuffer.LogBuffer, after: int) -> AsyncIterator[byte
 
 
 @router.get("/logs-stream", summary="Stream Logs")
+@requires(Module.LOGS, Op.READ)
 async def stream_logs(user: Superuser) -> StreamingResponse:
     """Log lines as they are written, from now on, until the client disconnects."""
     buffer = logbuffer.buffer()
@@ -41,6 +45,7 @@ async def stream_logs(user: Superuser) -> StreamingResponse:
 
 
 @router.get("/logs", summary="Logs")
+@requires(Module.LOGS, Op.READ)
 async def logs(
     user: Superuser,
     lines_before: Annotated[

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
+from flowdeck.access.declare import public
+from flowdeck.access.guard import guarded_router
 from flowdeck.api.deps import ServicesDep
 from flowdeck.observability import metrics
 
-router = APIRouter(tags=["Metrics"])
+router = guarded_router(tags=["Metrics"])
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+@public
 async def prometheus_metrics(services: ServicesDep) -> Response:
     """The Prometheus text exposition; run gauges are read from the worker pool right now."""
     queue = services.queue

@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import Body, Depends, Query
 from fastapi.responses import Response
 
+from flowdeck.access.catalog import Module, Op
+from flowdeck.access.declare import requires
+from flowdeck.access.guard import guarded_router
 from flowdeck.api.deps import ScopeDep, SessionDep
 from flowdeck.api.paths import both
 from flowdeck.schemas.monitor import (
@@ -21,7 +24,7 @@ from flowdeck.schemas.monitor import (
 )
 from flowdeck.services.monitor import MonitorService
 
-router = APIRouter(prefix="/api/v1/monitor", tags=["Monitor"])
+router = guarded_router(prefix="/api/v1/monitor", tags=["Monitor"])
 
 
 def monitor_service(session: SessionDep, scope: ScopeDep) -> MonitorService:
@@ -38,24 +41,28 @@ def no_content() -> Response:
 
 
 @both(router, "GET", "/builds", response_model=VertexBuildMap)
+@requires(Module.MONITOR, Op.READ)
 async def get_vertex_builds(flow_id: FlowIdQuery, monitor: MonitorDep) -> VertexBuildMap:
     """The flow's vertex builds, grouped by vertex id, oldest first."""
     return await monitor.vertex_builds(str(flow_id))
 
 
 @both(router, "DELETE", "/builds", **NO_CONTENT)
+@requires(Module.MONITOR, Op.DELETE)
 async def delete_vertex_builds(flow_id: FlowIdQuery, monitor: MonitorDep) -> Response:
     await monitor.delete_vertex_builds(str(flow_id))
     return no_content()
 
 
 @both(router, "GET", "/messages/sessions", response_model=list[str])
+@requires(Module.MONITOR, Op.READ)
 async def get_message_sessions(monitor: MonitorDep, flow_id: UUID | None = None) -> list[str]:
     """The distinct session ids of the caller's messages, optionally of one flow."""
     return await monitor.sessions(str(flow_id) if flow_id else None)
 
 
 @both(router, "POST", "/messages/sessions", response_model=SessionRead, status_code=201)
+@requires(Module.MONITOR, Op.WRITE)
 async def create_message_session(
     body: Annotated[SessionCreate, Body()], monitor: MonitorDep
 ) -> SessionRead:
@@ -64,6 +71,7 @@ async def create_message_session(
 
 
 @both(router, "GET", "/messages", response_model=list[MessageRead])
+@requires(Module.MONITOR, Op.READ)
 async def get_messages(
     monitor: MonitorDep,
     flow_id: UUID | None = None,
@@ -84,6 +92,7 @@ async def get_messages(
 
 
 @both(router, "DELETE", "/messages", **NO_CONTENT)
+@requires(Module.MONITOR, Op.DELETE)
 async def delete_messages(
     message_ids: Annotated[list[UUID], Body()], monitor: MonitorDep
 ) -> Response:
@@ -93,6 +102,7 @@ async def delete_messages(
 
 
 @both(router, "PUT", "/messages/{message_id}", response_model=MessageRead)
+@requires(Module.MONITOR, Op.MODIFY)
 async def update_message(
     message_id: UUID, body: Annotated[MessageUpdate, Body()], monitor: MonitorDep
 ) -> MessageRead:
@@ -100,6 +110,7 @@ async def update_message(
 
 
 @both(router, "PATCH", "/messages/session/{old_session_id}", response_model=list[MessageRead])
+@requires(Module.MONITOR, Op.MODIFY)
 async def update_session_id(
     old_session_id: str,
     monitor: MonitorDep,
@@ -113,12 +124,14 @@ async def update_session_id(
 
 
 @both(router, "DELETE", "/messages/session/{session_id}", **NO_CONTENT)
+@requires(Module.MONITOR, Op.DELETE)
 async def delete_messages_session(session_id: str, monitor: MonitorDep) -> Response:
     await monitor.delete_session(session_id)
     return no_content()
 
 
 @both(router, "GET", "/transactions", response_model=Page[TransactionRead])
+@requires(Module.MONITOR, Op.READ)
 async def get_transactions(
     flow_id: FlowIdQuery,
     monitor: MonitorDep,

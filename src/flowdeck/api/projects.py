@@ -6,9 +6,12 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, UploadFile
+from fastapi import Depends, Query, UploadFile
 from fastapi.responses import Response
 
+from flowdeck.access.catalog import Module, Op
+from flowdeck.access.declare import requires
+from flowdeck.access.guard import guarded_router
 from flowdeck.api.flows import FlowsDep, zip_response
 from flowdeck.api.paths import both
 from flowdeck.api.responses import JSON
@@ -25,8 +28,10 @@ from flowdeck.schemas.flows import (
 from flowdeck.services.flow_files import export
 from flowdeck.services.projects import ProjectService
 
-router = APIRouter(prefix="/api/v1/projects", tags=["Projects"])
-folders_router = APIRouter(prefix="/api/v1/folders", tags=["Projects"], include_in_schema=False)
+router = guarded_router(prefix="/api/v1/projects", tags=["Projects"])
+folders_router = guarded_router(
+    prefix="/api/v1/folders", tags=["Projects"], include_in_schema=False
+)
 
 
 def project_service(flows: FlowsDep) -> ProjectService:
@@ -36,11 +41,13 @@ def project_service(flows: FlowsDep) -> ProjectService:
 ProjectsDep = Annotated[ProjectService, Depends(project_service)]
 
 
+@requires(Module.PROJECTS, Op.WRITE)
 async def create_project(body: ProjectCreate, projects: ProjectsDep) -> Project:
     """Create a project; `flows_list` and `components_list` move those flows into it."""
     return await projects.create(body)
 
 
+@requires(Module.PROJECTS, Op.READ)
 async def read_projects(
     projects: ProjectsDep,
     sort_by: str | None = None,
@@ -50,6 +57,7 @@ async def read_projects(
     return await projects.owned(sort_by, sort_order == "desc")
 
 
+@requires(Module.PROJECTS, Op.READ)
 async def download_file(project_id: UUID, projects: ProjectsDep) -> Response:
     """Every flow of the project in a zip, one JSON file each."""
     project = await projects.get(str(project_id))
@@ -58,12 +66,14 @@ async def download_file(project_id: UUID, projects: ProjectsDep) -> Response:
     return zip_response(docs, f"{project.name}_flows")
 
 
+@requires(Module.PROJECTS, Op.WRITE)
 async def upload_file(file: UploadFile, projects: ProjectsDep) -> list[FlowRead]:
     """A new project with the flows of a JSON ({folder_name, flows}) or zip file."""
     _, flows = await projects.upload(file.filename, await file.read())
     return await projects.flows.reads(flows)
 
 
+@requires(Module.PROJECTS, Op.READ)
 async def read_project(
     project_id: UUID,
     projects: ProjectsDep,
@@ -89,11 +99,13 @@ async def read_project(
     return JSON(body.model_dump(mode="json"))
 
 
+@requires(Module.PROJECTS, Op.MODIFY)
 async def update_project(project_id: UUID, body: ProjectUpdate, projects: ProjectsDep) -> Project:
     """Rename, move, or (with `flows` / `components`) set which flows the project holds."""
     return await projects.update(str(project_id), body)
 
 
+@requires(Module.PROJECTS, Op.DELETE)
 async def delete_project(project_id: UUID, projects: ProjectsDep) -> Response:
     """Delete the project, its sub-projects and all their flows."""
     await projects.delete(str(project_id))

@@ -14,9 +14,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
+from flowdeck.access.catalog import Module, Op
+from flowdeck.access.declare import requires
+from flowdeck.access.guard import guarded_router
 from flowdeck.api.deps import CurrentUser, ServicesDep, SessionDep, scope_of
 from flowdeck.db.models import Run
 from flowdeck.db.repositories.base import Repository
@@ -35,7 +37,7 @@ from flowdeck.schemas.openai_responses import (
 from flowdeck.services.container import Services
 from flowdeck.services.execution import events_since, start_run, wait_for_end
 
-router = APIRouter(prefix="/api/v1", tags=["OpenAI Responses API"])
+router = guarded_router(prefix="/api/v1", tags=["OpenAI Responses API"])
 
 TRIGGER = "responses"
 _STATUS: dict[RunState, ResponseStatus] = {
@@ -170,6 +172,7 @@ async def _stream(services: Services, run: Run) -> AsyncIterator[bytes]:
 
 
 @router.post("/responses", response_model=None, summary="Create Response")
+@requires(Module.RUNS, Op.WRITE)
 async def create_response(
     body: ResponsesRequest,
     services: ServicesDep,
@@ -223,6 +226,7 @@ async def create_response(
 
 
 @router.get("/responses/{response_id}", response_model=ResponseObject, summary="Get Response")
+@requires(Module.RUNS, Op.READ)
 async def get_response(response_id: str, session: SessionDep, user: CurrentUser) -> ResponseObject:
     """A response by id (e.g. one started with `background: true`), as it stands now."""
     rows = await ResponseRepository(session, scope_of(user)).list(

@@ -6,10 +6,13 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Body, Request
+from fastapi import Body, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from flowdeck.access.catalog import Module, Op
+from flowdeck.access.declare import requires
+from flowdeck.access.guard import guarded_router
 from flowdeck.api.deps import CurrentUser, ServicesDep, scope_of
 from flowdeck.api.responses import JSON
 from flowdeck.db.models import Flow, Run, User
@@ -19,7 +22,7 @@ from flowdeck.services.caches import flow_cache
 from flowdeck.services.container import Services
 from flowdeck.services.execution import events_since, start_run, wait_for_end
 
-router = APIRouter(prefix="/api/v1", tags=["Base"])
+router = guarded_router(prefix="/api/v1", tags=["Base"])
 
 
 class SimplifiedRunRequest(BaseModel):
@@ -80,6 +83,7 @@ async def _flow(services: Services, user: User, ref: str) -> Flow:
 
 
 @router.post("/run/{flow_id_or_name}")
+@requires(Module.RUNS, Op.WRITE)
 async def simplified_run_flow(
     flow_id_or_name: str,
     services: ServicesDep,
@@ -94,6 +98,7 @@ async def simplified_run_flow(
 
 
 @router.post("/run/advanced/{flow_id_or_name}")
+@requires(Module.RUNS, Op.WRITE)
 async def experimental_run_flow(
     flow_id_or_name: str,
     body: AdvancedRunRequest,
@@ -122,6 +127,7 @@ async def experimental_run_flow(
 
 
 @router.post("/webhook/{flow_id_or_name}", status_code=202)
+@requires(Module.RUNS, Op.WRITE)
 async def webhook_run_flow(
     flow_id_or_name: str,
     request: Request,

@@ -6,15 +6,18 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import Body, Depends, Query
 from pydantic import BaseModel, ConfigDict
 
+from flowdeck.access.catalog import Module, Op
+from flowdeck.access.declare import requires
+from flowdeck.access.guard import guarded_router
 from flowdeck.api.deps import CurrentUser, ServicesDep, SessionDep, scope_of
 from flowdeck.db.models import Run
 from flowdeck.db.repositories.base import Repository
 from flowdeck.runs.states import RunState
 
-router = APIRouter(prefix="/api/v1/runs", tags=["Runs"])
+router = guarded_router(prefix="/api/v1/runs", tags=["Runs"])
 
 
 class RunRead(BaseModel):
@@ -64,6 +67,7 @@ OwnedRun = Annotated[Run, Depends(owned_run)]
 
 
 @router.get("/", response_model=list[RunRead])
+@requires(Module.RUNS, Op.READ)
 async def list_runs(
     session: SessionDep,
     user: CurrentUser,
@@ -83,6 +87,7 @@ async def list_runs(
 
 
 @router.get("/{run_id}", response_model=RunRead)
+@requires(Module.RUNS, Op.READ)
 async def read_run(run: OwnedRun) -> Run:
     return run
 
@@ -95,6 +100,7 @@ def _control_route(command: str, doc: str) -> None:
         return await action(run.id)
 
     control.__doc__ = doc
+    requires(Module.RUNS, Op.MODIFY)(control)
     router.add_api_route(
         f"/{{run_id}}/{command}",
         control,
@@ -110,6 +116,7 @@ _control_route("resume", "Resume a paused run.")
 
 
 @router.post("/{run_id}/answer", response_model=RunRead)
+@requires(Module.RUNS, Op.MODIFY)
 async def answer_run(
     run: OwnedRun, body: Annotated[Answer, Body()], services: ServicesDep, user: CurrentUser
 ) -> Run:

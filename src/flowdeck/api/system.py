@@ -4,21 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-
 from flowdeck import __version__
+from flowdeck.access.declare import public
+from flowdeck.access.guard import guarded_router
 from flowdeck.api.deps import ServicesDep
 from flowdeck.api.responses import JSON
 
-router = APIRouter(tags=["Health"])
+router = guarded_router(tags=["Health"])
 
 
 @router.get("/health")
+@public
 async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
 @router.get("/health_check")
+@public
 async def health_check(services: ServicesDep) -> JSON:
     """Checks the database and the worker pool; 500 when either fails."""
     db = "ok"
@@ -32,11 +34,13 @@ async def health_check(services: ServicesDep) -> JSON:
 
 
 @router.get("/api/v1/version")
+@public
 async def get_version() -> dict[str, str]:
     return {"version": __version__, "main_version": __version__, "package": "flowdeck"}
 
 
 @router.get("/api/v1/config")
+@public
 async def get_config(services: ServicesDep) -> dict[str, Any]:
     s = services.settings
     return {

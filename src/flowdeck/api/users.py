@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from sqlalchemy import func, select
 
+from flowdeck.access.catalog import DEVELOPER, TENANT_ADMIN, Module, Op
+from flowdeck.access.declare import requires, signed_in
+from flowdeck.access.guard import guarded_router
+from flowdeck.access.seed import bind_role
 from flowdeck.api.deps import CurrentUser, ServicesDep, SessionDep, Superuser
 from flowdeck.auth.secrets import hash_password
 from flowdeck.db.models import User
@@ -12,7 +15,7 @@ from flowdeck.errors import ConflictError, NotFoundError, PermissionDeniedError
 from flowdeck.schemas.users import PasswordReset, UserCreate, UserRead, UsersPage, UserUpdate
 from flowdeck.services.caches import auth_cache
 
-router = APIRouter(prefix="/api/v1/users", tags=["Users"])
+router = guarded_router(prefix="/api/v1/users", tags=["Users"])
 
 
 async def _get(session: SessionDep, user_id: int, caller: User) -> User:
@@ -28,6 +31,7 @@ async def _check_name(session: SessionDep, username: str) -> None:
 
 
 @router.post("/", response_model=UserRead, status_code=201)
+@requires(Module.USERS, Op.WRITE)
 async def add_user(
     body: UserCreate, caller: Superuser, session: SessionDep, services: ServicesDep
 ) -> User:
@@ -41,15 +45,19 @@ async def add_user(
     )
     session.add(user)
     await session.flush()
+    role = TENANT_ADMIN if user.is_superuser else DEVELOPER
+    await bind_role(session, user.tenant_id, user.id, role)
     return user
 
 
 @router.get("/whoami", response_model=UserRead)
+@signed_in
 async def read_current_user(user: CurrentUser) -> User:
     return user
 
 
 @router.get("/", response_model=UsersPage)
+@requires(Module.USERS, Op.READ)
 async def read_all_users(
     caller: Superuser, session: SessionDep, skip: int = 0, limit: int = 10
 ) -> UsersPage:
@@ -60,6 +68,7 @@ async def read_all_users(
 
 
 @router.patch("/{user_id}", response_model=UserRead)
+@signed_in
 async def patch_user(
     user_id: int,
     body: UserUpdate,
@@ -84,6 +93,7 @@ async def patch_user(
 
 
 @router.patch("/{user_id}/reset-password", response_model=UserRead)
+@requires(Module.USERS, Op.MODIFY)
 async def reset_password(
     user_id: int,
     body: PasswordReset,
@@ -100,6 +110,7 @@ async def reset_password(
 
 
 @router.delete("/{user_id}")
+@requires(Module.USERS, Op.DELETE)
 async def delete_user(
     user_id: int, caller: Superuser, session: SessionDep, services: ServicesDep
 ) -> dict[str, str]:

@@ -13,9 +13,12 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import StreamingResponse
 
+from flowdeck.access.catalog import Module, Op
+from flowdeck.access.declare import requires
+from flowdeck.access.guard import guarded_router
 from flowdeck.api.deps import CurrentUser, ServicesDep, SessionDep, scope_of
 from flowdeck.api.responses import JSON
 from flowdeck.db.models import Run, User
@@ -36,7 +39,7 @@ from flowdeck.schemas.workflows import (
 from flowdeck.services.container import Services
 from flowdeck.services.execution import events_since, start_run, wait_for_end
 
-router = APIRouter(prefix="/api/v2/workflows", tags=["Workflow"])
+router = guarded_router(prefix="/api/v2/workflows", tags=["Workflow"])
 
 # Langflow's EXECUTION_TIMEOUT: a sync call answers by then; the job goes on, pollable.
 SYNC_WAIT = 300.0
@@ -181,6 +184,7 @@ async def _job(session: SessionDep, user: User, job_id: str) -> Run:
 
 
 @router.post("", response_model=None, summary="Execute Workflow")
+@requires(Module.RUNS, Op.WRITE)
 async def execute_workflow(
     body: WorkflowExecutionRequest,
     services: ServicesDep,
@@ -228,6 +232,7 @@ async def execute_workflow(
 
 
 @router.get("", response_model=WorkflowExecutionResponse, summary="Get Workflow Status")
+@requires(Module.RUNS, Op.READ)
 async def get_workflow_status(
     session: SessionDep,
     user: CurrentUser,
@@ -240,6 +245,7 @@ async def get_workflow_status(
 
 
 @router.post("/stop", response_model=WorkflowStopResponse, summary="Stop Workflow")
+@requires(Module.RUNS, Op.MODIFY)
 async def stop_workflow(
     body: WorkflowStopRequest,
     services: ServicesDep,

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import select
 
+from flowdeck.access.principal import principal_cache
+from flowdeck.access.seed import TENANT_ADMIN, bind_role, sync_catalog
 from flowdeck.auth.secrets import hash_password
 from flowdeck.db.database import Database
 from flowdeck.db.models import Tenant, User
@@ -131,6 +133,10 @@ class Services:
         services.subscriber, services.reaper = subscriber, reaper
         services.lease_keeper = LeaseKeeper(db, worker, lease) if role == "worker" else None
         services.extras["redis"] = redis
+        if role == "api":
+            # A role or binding changed in any process: every process drops its principals.
+            principals = principal_cache(services)
+            subscriber.on(principals.channel, principals.clear)
         return services
 
     def prepare(self) -> None:
@@ -257,6 +263,7 @@ class Services:
                 session.add(tenant)
                 await session.flush()
             self.default_tenant_id = tenant.id
+            await sync_catalog(session)
             existing = (
                 await session.execute(select(User).where(User.username == s.superuser))
             ).scalar_one_or_none()
@@ -267,14 +274,15 @@ class Services:
                     if prehash is not None
                     else await asyncio.to_thread(hash_password, s.superuser_password or s.superuser)
                 )
-                session.add(
-                    User(
-                        tenant_id=tenant.id,
-                        username=s.superuser,
-                        is_superuser=True,
-                        password_hash=password_hash,
-                    )
+                existing = User(
+                    tenant_id=tenant.id,
+                    username=s.superuser,
+                    is_superuser=True,
+                    password_hash=password_hash,
                 )
+                session.add(existing)
+                await session.flush()
+                await bind_role(session, tenant.id, existing.id, TENANT_ADMIN)
                 log.info("created superuser %r", s.superuser)
 
     async def _recover(self) -> None:

@@ -135,8 +135,14 @@ class MonitorService:
         return [MessageRead.model_validate(r).model_copy(update={"session_id": new}) for r in rows]
 
     async def delete_session(self, session_id: str) -> int:
-        await self.chat_sessions.delete_where(self.chat_sessions.model.session_id == session_id)
-        return await self.messages.delete_where(self.messages.model.session_id == session_id)
+        """Delete the caller's session and its messages; 404 when the caller has no such session."""
+        created = await self.chat_sessions.delete_where(
+            self.chat_sessions.model.session_id == session_id
+        )
+        deleted = await self.messages.delete_where(self.messages.model.session_id == session_id)
+        if not created and not deleted:
+            raise NotFoundError(f"session {session_id} not found", field="session_id")
+        return deleted
 
     async def vertex_builds(self, flow_id: str) -> VertexBuildMap:
         rows = await self.builds.of_flow(flow_id)

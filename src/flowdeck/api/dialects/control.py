@@ -8,15 +8,18 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 
+from flowdeck.access.catalog import Module, Op
+from flowdeck.access.declare import requires
+from flowdeck.access.guard import guarded_router
 from flowdeck.api.deps import ScopeDep, ServicesDep, SessionDep
 from flowdeck.api.paths import both
 from flowdeck.errors import InvalidInputError
 from flowdeck.schemas.control import CommandResult, FlowCommand, FlowStatus
 from flowdeck.services.deployment import DeploymentService, parse
 
-router = APIRouter(tags=["Control"])
+router = guarded_router(tags=["Control"])
 
 
 def deployment(services: ServicesDep, session: SessionDep, scope: ScopeDep) -> DeploymentService:
@@ -42,39 +45,46 @@ JsonBody = Annotated[Any, Depends(json_body)]
 
 # Fixed paths first: `/flows/{flow_id}` would otherwise take them.
 @both(router, "GET", "/flows/status")
+@requires(Module.FLOWS, Op.READ)
 async def get_flows_status(flows: DeploymentDep) -> dict[str, FlowStatus]:
     """The deployment status of every flow of the caller, by flow id."""
     return await flows.statuses()
 
 
 @both(router, "GET", "/flows/status/{flow_id}")
+@requires(Module.FLOWS, Op.READ)
 async def get_flow_status(flow_id: str, flows: DeploymentDep) -> FlowStatus:
     return await flows.status(flow_id)
 
 
 @both(router, "PATCH", "/flows/commands")
+@requires(Module.FLOWS, Op.MODIFY)
 async def command_flows(body: JsonBody, flows: DeploymentDep) -> CommandResult:
     """start, stop (type 0 soft, 1 hard), pause or resume the listed flows (or all of them)."""
     return await flows.command(parse(FlowCommand, body, ""))
 
 
 @both(router, "GET", "/flows")
+@requires(Module.FLOWS, Op.READ)
 async def get_configurations(flows: DeploymentDep) -> list[dict[str, Any]]:
     return await flows.configurations()
 
 
 @both(router, "POST", "/flows", status_code=201)
+@requires(Module.FLOWS, Op.WRITE)
 async def add_configurations(body: JsonBody, flows: DeploymentDep) -> list[dict[str, Any]]:
     """Add configurations from a JSON array (400 for anything else); all or none."""
     return await flows.create(body)
 
 
 @both(router, "GET", "/flows/{flow_id}")
+@requires(Module.FLOWS, Op.READ)
 async def get_configuration(flow_id: str, flows: DeploymentDep) -> dict[str, Any]:
     return await flows.get(flow_id)
 
 
 @both(router, "PUT", "/flows/{flow_id}")
+@requires(Module.FLOWS, Op.MODIFY)
 async def update_configuration(
     flow_id: str, body: JsonBody, flows: DeploymentDep
 ) -> dict[str, Any]:
@@ -83,12 +93,14 @@ async def update_configuration(
 
 
 @both(router, "PATCH", "/flows/{flow_id}")
+@requires(Module.FLOWS, Op.MODIFY)
 async def patch_configuration(flow_id: str, body: JsonBody, flows: DeploymentDep) -> dict[str, Any]:
     """Update some fields of a configuration; extra fields are merged (null removes one)."""
     return await flows.update(flow_id, body, merge=True)
 
 
 @both(router, "DELETE", "/flows/{flow_id}")
+@requires(Module.FLOWS, Op.DELETE)
 async def delete_configuration(flow_id: str, flows: DeploymentDep) -> dict[str, Any]:
     """Delete a configuration; an unknown flow_id is 400, as the seed says."""
     return await flows.delete(flow_id)

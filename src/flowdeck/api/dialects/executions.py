@@ -14,6 +14,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query
 
+from flowdeck.access.catalog import Module, Op
+from flowdeck.access.declare import requires
+from flowdeck.access.guard import guarded_router
 from flowdeck.api.deps import CurrentUser, ServicesDep, SessionDep, scope_of
 from flowdeck.errors import InvalidStateError
 from flowdeck.runs.states import RunState
@@ -38,6 +41,7 @@ def run_views(services: ServicesDep, session: SessionDep, user: CurrentUser) -> 
 ViewsDep = Annotated[RunViews, Depends(run_views)]
 
 
+@requires(Module.RUNS, Op.READ)
 async def list_executions(
     views: ViewsDep,
     cursor: str | None = None,
@@ -50,6 +54,7 @@ async def list_executions(
     return CursorPage[ExecutionRead].of(page, ExecutionRead.from_run)
 
 
+@requires(Module.RUNS, Op.WRITE)
 async def create_execution(body: ExecutionCreate, views: ViewsDep) -> ExecutionRead:
     """Run `template` with `parameters`; with `start: false` it stays `created` until started."""
     flow = await views.flow(body.template, "template")
@@ -64,11 +69,13 @@ async def create_execution(body: ExecutionCreate, views: ViewsDep) -> ExecutionR
     return ExecutionRead.from_run(run)
 
 
+@requires(Module.RUNS, Op.READ)
 async def get_execution(execution_id: str, views: ViewsDep) -> ExecutionRead:
     """An execution's state, progress (0.0 to 1.0), timestamps, parameters and metadata."""
     return ExecutionRead.from_run(await views.get(execution_id))
 
 
+@requires(Module.RUNS, Op.MODIFY)
 async def update_execution(
     execution_id: str, body: ExecutionPatch, views: ViewsDep
 ) -> ExecutionRead:
@@ -87,6 +94,7 @@ async def update_execution(
     return ExecutionRead.from_run(run)
 
 
+@requires(Module.RUNS, Op.READ)
 async def get_execution_outputs(execution_id: str, views: ViewsDep) -> ExecutionOutputs:
     """What a finished execution produced, `{component_id: {output: value}}`."""
     run = await views.get(execution_id)
@@ -110,7 +118,7 @@ def _routes(router: APIRouter, base: str) -> APIRouter:
 
 
 # The `{prefix}/flows` twin: the prefix is a setting, known once the app starts.
-prefixed_router = _routes(APIRouter(tags=["Executions"]), "/flows")
+prefixed_router = _routes(guarded_router(tags=["Executions"]), "/flows")
 
 
 @asynccontextmanager
@@ -123,5 +131,5 @@ async def _mount_prefixed(app: FastAPI) -> AsyncIterator[None]:
 
 
 router = _routes(
-    APIRouter(prefix="/api/v1", tags=["Executions"], lifespan=_mount_prefixed), "/executions"
+    guarded_router(prefix="/api/v1", tags=["Executions"], lifespan=_mount_prefixed), "/executions"
 )

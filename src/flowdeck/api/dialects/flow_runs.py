@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import Depends, Path, Query
 from fastapi.responses import JSONResponse
 
+from flowdeck.access.catalog import Module, Op
+from flowdeck.access.declare import requires
+from flowdeck.access.guard import guarded_router
 from flowdeck.api.deps import CurrentUser, ServicesDep, SessionDep, scope_of
 from flowdeck.api.responses import JSON
 from flowdeck.errors import ConflictError, InvalidInputError, PermissionDeniedError
@@ -21,7 +24,7 @@ from flowdeck.schemas.flow_runs import (
 )
 from flowdeck.services.run_views import RunFilter, RunViews
 
-router = APIRouter(prefix="/api/v1/flow-runs", tags=["Flow runs"])
+router = guarded_router(prefix="/api/v1/flow-runs", tags=["Flow runs"])
 
 RunId = Annotated[str, Path(pattern=ID_PATTERN, max_length=36)]
 
@@ -38,6 +41,7 @@ def _dump(read: FlowRunRead) -> dict[str, object]:
 
 
 @router.get("", response_model=CursorPage[FlowRunRead])
+@requires(Module.RUNS, Op.READ)
 async def get_flow_runs(
     views: ViewsDep,
     cursor: str | None = None,
@@ -54,6 +58,7 @@ async def get_flow_runs(
 
 
 @router.post("", response_model=FlowRunRead, status_code=201)
+@requires(Module.RUNS, Op.WRITE)
 async def create_flow_run(body: FlowRunCreate, views: ViewsDep) -> FlowRunRead:
     """Start a run of `flowId` with `args` (input_value, tweaks, `component.field` values)."""
     flow = await views.flow(body.flow_id, "flowId")
@@ -71,11 +76,13 @@ async def create_flow_run(body: FlowRunCreate, views: ViewsDep) -> FlowRunRead:
 
 
 @router.get("/{id_}", response_model=FlowRunRead)
+@requires(Module.RUNS, Op.READ)
 async def get_flow_run(id_: str, views: ViewsDep) -> FlowRunRead:
     return FlowRunRead.from_run(await views.get(id_))
 
 
 @router.put("/{id_}", response_model=FlowRunRead)
+@requires(Module.RUNS, Op.MODIFY)
 async def upsert_flow_run(id_: RunId, body: FlowRunUpsert, views: ViewsDep) -> JSONResponse:
     """Create the run `id_` (201), or change an existing one's tags and phase (200)."""
     if body.id is not None and body.id != id_:
@@ -110,6 +117,7 @@ async def upsert_flow_run(id_: RunId, body: FlowRunUpsert, views: ViewsDep) -> J
 
 
 @router.delete("/{id_}")
+@requires(Module.RUNS, Op.DELETE)
 async def delete_flow_run(id_: RunId, views: ViewsDep) -> None:
     """Delete a finished run's record (an unfinished run must be cancelled first)."""
     await views.delete(await views.get(id_))

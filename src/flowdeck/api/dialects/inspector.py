@@ -9,18 +9,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query
+from fastapi import Header, Query
 
+from flowdeck.access.catalog import Module, Op
+from flowdeck.access.declare import requires
+from flowdeck.access.guard import guarded_router
 from flowdeck.api.deps import OptionalUser, ServicesDep, SessionDep
 from flowdeck.api.paths import both
 from flowdeck.errors import PermissionDeniedError
 from flowdeck.schemas.inspector import FlowInspection
 from flowdeck.services.plans import PlanService
 
-router = APIRouter(prefix="/api/v3", tags=["Inspector"])
+router = guarded_router(prefix="/api/v3", tags=["Inspector"])
 
 
 @both(router, "GET", "/flows/inspector/{flow_slug}/", response_model=FlowInspection)
+@requires(Module.RUNS, Op.READ)
 async def flows_inspector_get(
     flow_slug: str,
     services: ServicesDep,

@@ -1,5 +1,6 @@
 """Every table, imported here so the metadata and Alembic see them all."""
 
+from flowdeck.db.models.access import ModulePriv, PermissionModule, Role, RolePriv, TenantUserRole
 from flowdeck.db.models.files import FileRecord
 from flowdeck.db.models.flows import Flow, FlowTemplate, FlowVersion, Project
 from flowdeck.db.models.identity import ApiKey, Tenant, User
@@ -14,9 +15,14 @@ __all__ = [
     "FlowTemplate",
     "FlowVersion",
     "MessageRecord",
+    "ModulePriv",
+    "PermissionModule",
     "Project",
+    "Role",
+    "RolePriv",
     "Run",
     "Tenant",
+    "TenantUserRole",
     "Transaction",
     "User",
     "VertexBuild",

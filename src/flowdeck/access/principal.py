@@ -1,0 +1,106 @@
+"""Who is acting, in which tenant, holding which privileges: computed from the role bindings.
+
+A principal is cached per (user, tenant) for a few seconds; any change to roles, role
+privileges or bindings clears the cache at once in this process and, in distributed mode,
+in every other process (a Redis pub/sub message), so a revocation holds from the next request.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import bindparam, select
+
+from flowdeck.access.catalog import ALL_PRIVILEGES, TENANT_WIDE_ROLES
+from flowdeck.db.database import Database
+from flowdeck.db.models import RolePriv, TenantUserRole, User
+from flowdeck.db.repositories.base import Scope
+
+log = logging.getLogger("flowdeck.access")
+
+TTL = 5.0
+MAX_ENTRIES = 10_000
+CHANNEL = "access-changed"
+_EVERYTHING = frozenset(p.priv_id for p in ALL_PRIVILEGES)
+
+_HELD = (
+    select(TenantUserRole.role_id, RolePriv.priv_id)
+    .select_from(TenantUserRole)
+    .outerjoin(RolePriv, RolePriv.role_id == TenantUserRole.role_id)
+    .where(TenantUserRole.uid == bindparam("uid"), TenantUserRole.tenant_id == bindparam("tid"))
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    user: User
+    tenant_id: int
+    roles: frozenset[str]
+    privileges: frozenset[str]
+    # Sees every row of the tenant (its administrators), not only the caller's own.
+    tenant_wide: bool
+
+    def can(self, priv_id: str) -> bool:
+        return priv_id in self.privileges
+
+    @property
+    def scope(self) -> Scope:
+        return Scope(self.tenant_id, self.user.id, self.tenant_wide)
+
+
+class PrincipalCache:
+    """Principals by (user, tenant), each kept up to TTL seconds or until access changes."""
+
+    def __init__(self, db: Database, redis: Any = None, prefix: str = "flowdeck") -> None:
+        self.db = db
+        self._redis = redis
+        self._channel = f"{prefix}:{CHANNEL}"
+        self._entries: dict[tuple[int, int], tuple[float, Principal]] = {}
+
+    @property
+    def channel(self) -> str:
+        return self._channel
+
+    async def of(self, user: User, tenant_id: int) -> Principal:
+        if user.is_superuser:
+            # Platform superusers hold every privilege (they administer tenants).
+            return Principal(user, tenant_id, frozenset(), _EVERYTHING, True)
+        key = (user.id, tenant_id)
+        now = time.monotonic()
+        hit = self._entries.get(key)
+        if hit is not None and hit[0] > now and hit[1].user is user:
+            return hit[1]
+        rows = await self.db.read(_HELD, {"uid": user.id, "tid": tenant_id})
+        roles = frozenset(row[0] for row in rows)
+        privileges = frozenset(row[1] for row in rows if row[1] is not None)
+        principal = Principal(user, tenant_id, roles, privileges, bool(roles & TENANT_WIDE_ROLES))
+        if len(self._entries) >= MAX_ENTRIES:
+            self._entries.clear()
+        self._entries[key] = (now + TTL, principal)
+        return principal
+
+    def clear(self, _message: bytes = b"") -> None:
+        self._entries.clear()
+
+    async def changed(self) -> None:
+        """Roles, role privileges or bindings changed: no process may use what it cached."""
+        self.clear()
+        if self._redis is not None:
+            try:
+                await self._redis.publish(self._channel, b"1")
+            except Exception:
+                # Other processes still drop their entries within TTL seconds.
+                log.exception("could not announce an access change to other processes")
+
+
+def principal_cache(services: Any) -> PrincipalCache:
+    """The process's PrincipalCache, kept with the services."""
+    cache: PrincipalCache | None = services.extras.get("principal_cache")
+    if cache is None:
+        redis = services.extras.get("redis")
+        cache = PrincipalCache(services.db, redis, services.settings.redis_prefix)
+        services.extras["principal_cache"] = cache
+    return cache
