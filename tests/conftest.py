@@ -16,6 +16,8 @@ from flowdeck.settings import Settings
 
 PG_ADMIN_URL = os.environ.get("FLOWDECK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 ADMIN = ("admin", "admin-password")
+# The tenant that tests which use the database without the app create their rows in.
+TEST_TENANT = "00000000-0000-4000-8000-00000000000a"
 
 
 def _pg_database() -> Iterator[str]:

@@ -9,6 +9,7 @@ import pytest
 from flowdeck.db.database import Database
 from flowdeck.db.models import Tenant
 from flowdeck.settings import Settings
+from tests.conftest import TEST_TENANT
 
 
 @pytest.fixture
@@ -17,6 +18,6 @@ async def db(database_url: str) -> AsyncIterator[Database]:
     database = Database(Settings(database_url=database_url).db_url)
     await database.migrate()
     async with database.session() as session:
-        session.add(Tenant(id=1, name="t", code="t", settings={}))
+        session.add(Tenant(id=TEST_TENANT, name="t", code="t", settings={}))
     yield database
     await database.dispose()

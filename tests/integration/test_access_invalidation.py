@@ -17,6 +17,7 @@ from flowdeck.auth.secrets import hash_password
 from flowdeck.db.database import Database
 from flowdeck.db.models import TenantUserRole, User
 from flowdeck.runs.pubsub import Subscriber
+from tests.conftest import TEST_TENANT
 from tests.integration.test_redis_bus import REDIS_URL
 
 pytestmark = pytest.mark.redis
@@ -31,10 +32,10 @@ def prefix() -> str:
 async def user(db: Database) -> AsyncIterator[User]:
     async with db.session() as session:
         await sync_catalog(session)
-        row = User(tenant_id=1, username="pat", password_hash=hash_password("pw-123456"))
+        row = User(tenant_id=TEST_TENANT, username="pat", password_hash=hash_password("pw-123456"))
         session.add(row)
         await session.flush()
-        await bind_role(session, 1, row.id, DEVELOPER)
+        await bind_role(session, TEST_TENANT, row.id, DEVELOPER)
     async with db.session() as session:
         yield (await session.execute(select(User).where(User.username == "pat"))).scalar_one()
 
@@ -47,15 +48,15 @@ async def test_a_revocation_reaches_every_process(db: Database, user: User, pref
     listener.on(b.channel, b.clear)
     await listener.start()
     try:
-        assert (await b.of(user, 1)).can("flows:READ")
+        assert (await b.of(user, TEST_TENANT)).can("flows:READ")
         async with db.session() as session:
             await session.execute(delete(TenantUserRole).where(TenantUserRole.uid == user.id))
         await a.changed()
         for _ in range(100):  # the message crosses Redis in well under a second
-            if not (await b.of(user, 1)).can("flows:READ"):
+            if not (await b.of(user, TEST_TENANT)).can("flows:READ"):
                 break
             await asyncio.sleep(0.01)
-        assert not (await b.of(user, 1)).can("flows:READ")
+        assert not (await b.of(user, TEST_TENANT)).can("flows:READ")
     finally:
         await listener.stop()
         await redis_a.aclose()

@@ -24,7 +24,7 @@ from flowdeck.services.graphs import DbGraphSource, GraphCache
 from flowdeck.settings import Settings
 from flowdeck.workers.leases import LeaseKeeper, Reaper
 from flowdeck.workers.runner import RunWorker
-from tests.conftest import _pg_database
+from tests.conftest import TEST_TENANT, _pg_database
 
 REDIS_URL = os.environ.get("FLOWDECK_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
@@ -47,7 +47,7 @@ def reaper(
 async def running(runs: RunService, worker: str, attempt: int, lease: float) -> Run:
     run = await runs.create(
         Run(
-            tenant_id=1,
+            tenant_id=TEST_TENANT,
             user_id=None,
             flow_type="automation",
             trigger="api",
@@ -133,7 +133,7 @@ async def test_an_end_stored_but_never_announced_is_announced_once(pg_url: str) 
     database = Database(Settings(database_url=pg_url).db_url)
     await database.migrate()
     async with database.session() as session:
-        session.add(Tenant(id=1, name="t", code="t", settings={}))
+        session.add(Tenant(id=TEST_TENANT, name="t", code="t", settings={}))
     prefix = f"fdtest{uuid.uuid4().hex[:10]}"
     redis = Redis.from_url(REDIS_URL)
     subscriber = Subscriber(redis)

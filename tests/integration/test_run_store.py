@@ -12,10 +12,13 @@ from flowdeck.db.database import Database
 from flowdeck.db.models import MessageRecord, Run, Tenant, Transaction
 from flowdeck.db.repositories.runs import SqlRunStore
 from flowdeck.runs.store import Increment
+from tests.conftest import TEST_TENANT
 
 
 def new_run(run_id: str | None = None) -> Run:
-    return Run(id=run_id, tenant_id=1, flow_type="automation", trigger="api", state="queued")
+    return Run(
+        id=run_id, tenant_id=TEST_TENANT, flow_type="automation", trigger="api", state="queued"
+    )
 
 
 async def test_concurrent_writes_keep_their_own_results(db: Database) -> None:
@@ -61,7 +64,8 @@ async def test_fence_and_finish_records(db: Database) -> None:
     claimed = await store.update(run.id, {"state": "running", "worker": "w1", "attempts": 1})
     assert claimed is not None
     record = NewRow(
-        Transaction, {"tenant_id": 1, "run_id": run.id, "vertex_id": "v", "status": "success"}
+        Transaction,
+        {"tenant_id": TEST_TENANT, "run_id": run.id, "vertex_id": "v", "status": "success"},
     )
     assert await store.finish(run.id, {"state": "completed"}, [record], ("w2", 1)) is None
     done = await store.finish(run.id, {"state": "completed"}, [record], ("w1", 1))
@@ -86,11 +90,11 @@ async def test_values_round_trip_and_records_take_defaults(db: Database) -> None
     assert claimed is not None
     assert claimed.attempts == 1
     assert claimed.request == run.request
-    message = NewRow(MessageRecord, {"tenant_id": 1, "run_id": run.id, "text": "hi"})
+    message = NewRow(MessageRecord, {"tenant_id": TEST_TENANT, "run_id": run.id, "text": "hi"})
     built = NewRow(
         Transaction,
         {
-            "tenant_id": 1,
+            "tenant_id": TEST_TENANT,
             "run_id": run.id,
             "vertex_id": "v",
             "status": "success",
@@ -155,12 +159,12 @@ async def test_in_memory_sqlite_writes_through_aiosqlite() -> None:
     await db.migrate()
     try:
         async with db.session() as session:
-            session.add(Tenant(id=1, name="t", code="t", settings={}))
+            session.add(Tenant(id=TEST_TENANT, name="t", code="t", settings={}))
         store = SqlRunStore(db)
         assert store._sqlite is None
         run = new_run()
         await store.create(run)
-        record = NewRow(MessageRecord, {"tenant_id": 1, "text": "hi", "sender": "AI"})
+        record = NewRow(MessageRecord, {"tenant_id": TEST_TENANT, "text": "hi", "sender": "AI"})
         done = await store.finish(run.id, {"state": "completed", "progress": 1.0}, [record])
         assert done is not None
         assert (done.state, done.progress, done.steps) == ("completed", 1.0, [])
@@ -187,7 +191,7 @@ async def test_postgres_hot_paths_survive_dropped_connections(db: Database) -> N
     store = SqlRunStore(db)
     run = new_run()
     await store.create(run)
-    stmt, params = FlowRepository.fingerprints_query(Scope(1, None, True), "no-such-flow")
+    stmt, params = FlowRepository.fingerprints_query(Scope(TEST_TENANT, None, True), "no-such-flow")
     query = RawQuery(stmt, db.engine.sync_engine.dialect)
     assert await pg_fetch(db, query, params) == []
     async with pg_connection(db) as raw:

@@ -30,6 +30,7 @@ class Module(StrEnum):
     BUSINESSES = "businesses"
     ORGS = "orgs"
     ROLES = "roles"
+    PERMISSIONS = "permissions"
     CONFIGS = "configs"
     DICTIONARY = "dictionary"
     LOGS = "logs"
@@ -49,7 +50,8 @@ MODULE_NAMES: dict[Module, str] = {
     Module.TENANTS: "Tenants",
     Module.BUSINESSES: "Businesses",
     Module.ORGS: "Organisations",
-    Module.ROLES: "Roles and privileges",
+    Module.ROLES: "Roles and role bindings",
+    Module.PERMISSIONS: "Permission modules and privileges",
     Module.CONFIGS: "Configs",
     Module.DICTIONARY: "Dictionary",
     Module.LOGS: "Server logs",
@@ -84,6 +86,7 @@ ADMIN_MODULES = frozenset(
         Module.BUSINESSES,
         Module.ORGS,
         Module.ROLES,
+        Module.PERMISSIONS,
         Module.CONFIGS,
         Module.DICTIONARY,
         Module.LOGS,
@@ -96,16 +99,26 @@ def _grant(modules: frozenset[Module], *ops: Op) -> frozenset[Privilege]:
     return frozenset(Privilege(m, op) for m in modules for op in ops)
 
 
+# What only platform superusers (of the system tenant) do: tenants come and go, the
+# privilege catalog changes, and server logs span every tenant.
+PLATFORM_ONLY = (
+    _grant(frozenset({Module.TENANTS}), Op.WRITE, Op.DELETE)
+    | _grant(frozenset({Module.PERMISSIONS}), Op.WRITE, Op.MODIFY, Op.DELETE)
+    | _grant(frozenset({Module.LOGS}), *Op)
+)
+
 TENANT_ADMIN = "tenant_admin"
 DEVELOPER = "developer"
 OPERATOR = "operator"
 VIEWER = "viewer"
 
 # Reading the tenant's users and roles is part of working in it (sharing, reviewers).
-_SEE_PEOPLE = _grant(frozenset({Module.USERS, Module.ORGS, Module.ROLES}), Op.READ)
+_SEE_PEOPLE = _grant(
+    frozenset({Module.USERS, Module.ORGS, Module.ROLES, Module.PERMISSIONS}), Op.READ
+)
 
 SYSTEM_ROLES: dict[str, tuple[str, frozenset[Privilege]]] = {
-    TENANT_ADMIN: ("Tenant administrator", ALL_PRIVILEGES),
+    TENANT_ADMIN: ("Tenant administrator", ALL_PRIVILEGES - PLATFORM_ONLY),
     DEVELOPER: ("Developer", _grant(WORK_MODULES, *Op) | _SEE_PEOPLE),
     OPERATOR: (
         "Operator",

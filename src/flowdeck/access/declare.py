@@ -29,6 +29,8 @@ class Access:
     privilege: Privilege | None = None
     # The stored privilege id, computed once: the check is a set lookup per request.
     priv_id: str | None = None
+    # Where a seed answers an unidentified caller with 403 rather than 401.
+    anonymous_forbidden: bool = False
 
 
 def _declare(access: Access) -> Callable[[F], F]:
@@ -41,10 +43,10 @@ def _declare(access: Access) -> Callable[[F], F]:
     return mark
 
 
-def requires(module: Module, op: Op) -> Callable[[F], F]:
+def requires(module: Module, op: Op, *, anonymous_forbidden: bool = False) -> Callable[[F], F]:
     """The route needs privilege `op` on `module` in the tenant the request acts in."""
     privilege = Privilege(module, op)
-    return _declare(Access("privilege", privilege, privilege.priv_id))
+    return _declare(Access("privilege", privilege, privilege.priv_id, anonymous_forbidden))
 
 
 def signed_in(endpoint: F) -> F:

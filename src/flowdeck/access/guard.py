@@ -7,6 +7,7 @@ privilege up in a set; the principal is left on the request for the route's depe
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -15,9 +16,11 @@ from fastapi.routing import APIRoute
 
 from flowdeck.access.declare import Access, access_of
 from flowdeck.access.principal import Principal, principal_cache
-from flowdeck.errors import AuthenticationError, PermissionDeniedError
+from flowdeck.db.models import User
+from flowdeck.errors import AuthenticationError, InvalidInputError, PermissionDeniedError
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+TENANT_HEADER = "Tenant-Id"
 
 
 async def authorize(request: Request, access: Access) -> Principal:
@@ -27,8 +30,16 @@ async def authorize(request: Request, access: Access) -> Principal:
     services = request.app.state.services
     user = await authenticate(request, services)
     if user is None:
+        if access.anonymous_forbidden:
+            raise PermissionDeniedError("Authentication credentials were not provided.")
         raise AuthenticationError("not authenticated")
-    principal = await principal_cache(services).of(user, user.tenant_id)
+    tenant_id = acting_tenant(request, user)
+    principal = await principal_cache(services).of(user, tenant_id)
+    if not principal.roles and not user.is_superuser:
+        # The same answer whether the tenant exists or not: its existence is not revealed.
+        raise PermissionDeniedError(
+            f"you hold no role in tenant {tenant_id}", field=TENANT_HEADER, tenant_id=tenant_id
+        )
     if access.priv_id is not None and not principal.can(access.priv_id):
         privilege = access.privilege
         assert privilege is not None
@@ -39,6 +50,21 @@ async def authorize(request: Request, access: Access) -> Principal:
         )
     request.state.principal = principal
     return principal
+
+
+def acting_tenant(request: Request, user: User) -> str:
+    """The tenant a request acts in: the Tenant-Id header (or query parameter), else the API
+    key's tenant, else the user's default tenant."""
+    named = request.headers.get("tenant-id") or request.query_params.get(TENANT_HEADER)
+    if named:
+        try:
+            return str(uuid.UUID(named))
+        except ValueError:
+            raise InvalidInputError(
+                f"{TENANT_HEADER} must be a tenant's uuid", field=TENANT_HEADER
+            ) from None
+    key_tenant: str | None = getattr(request.state, "key_tenant", None)
+    return key_tenant or user.tenant_id
 
 
 class GuardedRoute(APIRoute):

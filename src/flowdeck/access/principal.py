@@ -16,8 +16,9 @@ from sqlalchemy import bindparam, select
 
 from flowdeck.access.catalog import ALL_PRIVILEGES, TENANT_WIDE_ROLES
 from flowdeck.db.database import Database
-from flowdeck.db.models import RolePriv, TenantUserRole, User
+from flowdeck.db.models import RolePriv, Tenant, TenantUserRole, User
 from flowdeck.db.repositories.base import Scope
+from flowdeck.errors import NotFoundError
 
 log = logging.getLogger("flowdeck.access")
 
@@ -26,6 +27,7 @@ MAX_ENTRIES = 10_000
 CHANNEL = "access-changed"
 _EVERYTHING = frozenset(p.priv_id for p in ALL_PRIVILEGES)
 
+_TENANT = select(Tenant.id).where(Tenant.id == bindparam("tid"))
 _HELD = (
     select(TenantUserRole.role_id, RolePriv.priv_id)
     .select_from(TenantUserRole)
@@ -37,7 +39,7 @@ _HELD = (
 @dataclass(frozen=True, slots=True)
 class Principal:
     user: User
-    tenant_id: int
+    tenant_id: str
     roles: frozenset[str]
     privileges: frozenset[str]
     # Sees every row of the tenant (its administrators), not only the caller's own.
@@ -58,15 +60,20 @@ class PrincipalCache:
         self.db = db
         self._redis = redis
         self._channel = f"{prefix}:{CHANNEL}"
-        self._entries: dict[tuple[int, int], tuple[float, Principal]] = {}
+        self._entries: dict[tuple[int, str], tuple[float, Principal]] = {}
+        self._tenants: set[str] = set()
 
     @property
     def channel(self) -> str:
         return self._channel
 
-    async def of(self, user: User, tenant_id: int) -> Principal:
+    async def of(self, user: User, tenant_id: str) -> Principal:
         if user.is_superuser:
-            # Platform superusers hold every privilege (they administer tenants).
+            # Platform superusers hold every privilege in every tenant that exists.
+            if tenant_id not in self._tenants:
+                if not await self.db.read(_TENANT, {"tid": tenant_id}):
+                    raise NotFoundError(f"tenant {tenant_id} not found", field="Tenant-Id")
+                self._tenants.add(tenant_id)
             return Principal(user, tenant_id, frozenset(), _EVERYTHING, True)
         key = (user.id, tenant_id)
         now = time.monotonic()
@@ -84,6 +91,7 @@ class PrincipalCache:
 
     def clear(self, _message: bytes = b"") -> None:
         self._entries.clear()
+        self._tenants.clear()
 
     async def changed(self) -> None:
         """Roles, role privileges or bindings changed: no process may use what it cached."""

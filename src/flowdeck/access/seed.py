@@ -63,7 +63,7 @@ async def sync_catalog(session: AsyncSession) -> None:
     await session.flush()
 
 
-async def bind_role(session: AsyncSession, tenant_id: int, uid: int, role_id: str) -> None:
+async def bind_role(session: AsyncSession, tenant_id: str, uid: int, role_id: str) -> None:
     """Give `uid` the role in the tenant, unless they hold it already."""
     exists = await session.execute(
         select(TenantUserRole.id).where(

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from flowdeck.access.catalog import Module, Op
 from flowdeck.access.declare import requires
 from flowdeck.access.guard import guarded_router
-from flowdeck.api.deps import CurrentUser, ServicesDep, SessionDep
+from flowdeck.api.deps import CurrentUser, PrincipalDep, ServicesDep, SessionDep
 from flowdeck.auth.secrets import hash_api_key, new_api_key, preview_api_key
 from flowdeck.db.models import ApiKey
 from flowdeck.errors import NotFoundError
@@ -40,11 +40,12 @@ async def get_api_keys_route(
 @router.post("/", response_model=ApiKeyCreated)
 @requires(Module.API_KEYS, Op.WRITE)
 async def create_api_key_route(
-    body: ApiKeyCreate, user: CurrentUser, session: SessionDep
+    body: ApiKeyCreate, caller: PrincipalDep, session: SessionDep
 ) -> ApiKeyCreated:
     key = new_api_key()
     row = ApiKey(
-        user_id=user.id,
+        user_id=caller.user.id,
+        tenant_id=caller.tenant_id,
         name=body.name,
         key_hash=hash_api_key(key),
         key_preview=preview_api_key(key),

@@ -13,7 +13,7 @@ from fastapi.responses import StreamingResponse
 from flowdeck.access.catalog import Module, Op
 from flowdeck.access.declare import public, requires
 from flowdeck.access.guard import guarded_router
-from flowdeck.api.deps import CurrentUser, ServicesDep, SessionDep, scope_of
+from flowdeck.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep
 from flowdeck.db.models import Run, User
 from flowdeck.db.repositories.base import Scope
 from flowdeck.db.repositories.flows import FlowRepository
@@ -149,6 +149,7 @@ async def build_flow(
     services: ServicesDep,
     session: SessionDep,
     user: CurrentUser,
+    scope: ScopeDep,
     body: Annotated[dict[str, Any] | None, Body()] = None,
     start_component_id: str | None = None,
     stop_component_id: str | None = None,
@@ -159,7 +160,7 @@ async def build_flow(
     return await _build(
         services,
         session,
-        scope_of(user),
+        scope,
         user,
         flow_id,
         body,
@@ -175,17 +176,20 @@ async def get_build_events(
     job_id: str,
     services: ServicesDep,
     user: CurrentUser,
+    scope: ScopeDep,
     event_delivery: Delivery = "streaming",
     cursor: Annotated[int | None, Query(ge=0)] = None,
 ) -> Any:
-    run = await _job(services, job_id, scope_of(user))
+    run = await _job(services, job_id, scope)
     return await _events(services, run, event_delivery, cursor, f"user:{user.id}")
 
 
 @router.post("/build/{job_id}/cancel")
 @requires(Module.RUNS, Op.MODIFY)
-async def cancel_build(job_id: str, services: ServicesDep, user: CurrentUser) -> dict[str, Any]:
-    return await _cancel(services, await _job(services, job_id, scope_of(user)))
+async def cancel_build(
+    job_id: str, services: ServicesDep, user: CurrentUser, scope: ScopeDep
+) -> dict[str, Any]:
+    return await _cancel(services, await _job(services, job_id, scope))
 
 
 @router.post("/build_public_tmp/{flow_id}/flow")

@@ -60,6 +60,8 @@ async def authenticate(request: Request, services: Services) -> User | None:
         user = await cache.user(found[1])
         if user is None:
             raise AuthenticationError("the API key's user is inactive")
+        # A key acts for its user in the tenant it was created in.
+        request.state.key_tenant = found[2]
         return user
     if services.settings.auto_login:
         return await cache.user_named(services.settings.superuser)
@@ -106,12 +108,9 @@ CurrentUser = Annotated[User, Depends(current_user)]
 Superuser = Annotated[User, Depends(superuser)]
 
 
-def scope_of(user: User) -> Scope:
-    return Scope(user.tenant_id, user.id, user.is_superuser)
-
-
-async def current_scope(user: CurrentUser) -> Scope:
-    return scope_of(user)
+async def current_scope(principal: PrincipalDep) -> Scope:
+    """What the caller may see in the tenant the request acts in."""
+    return principal.scope
 
 
 ScopeDep = Annotated[Scope, Depends(current_scope)]

@@ -19,7 +19,7 @@ from fastapi.responses import StreamingResponse
 from flowdeck.access.catalog import Module, Op
 from flowdeck.access.declare import requires
 from flowdeck.access.guard import guarded_router
-from flowdeck.api.deps import CurrentUser, ServicesDep, SessionDep, scope_of
+from flowdeck.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep
 from flowdeck.db.models import Run
 from flowdeck.db.repositories.base import Repository
 from flowdeck.db.repositories.flows import FlowRepository
@@ -178,12 +178,12 @@ async def create_response(
     services: ServicesDep,
     session: SessionDep,
     user: CurrentUser,
+    scope: ScopeDep,
 ) -> Any:
     """Run the flow named by `model` on `input`; the reply as a Response or its event stream."""
     if body.tools:
         raise InvalidInputError("Tools are not supported yet", field="tools")
     text = input_text(body.input)
-    scope = scope_of(user)
     try:
         flow = await FlowRepository(session, scope).by_ref(body.model)
     except NotFoundError:
@@ -227,9 +227,11 @@ async def create_response(
 
 @router.get("/responses/{response_id}", response_model=ResponseObject, summary="Get Response")
 @requires(Module.RUNS, Op.READ)
-async def get_response(response_id: str, session: SessionDep, user: CurrentUser) -> ResponseObject:
+async def get_response(
+    response_id: str, session: SessionDep, user: CurrentUser, scope: ScopeDep
+) -> ResponseObject:
     """A response by id (e.g. one started with `background: true`), as it stands now."""
-    rows = await ResponseRepository(session, scope_of(user)).list(
+    rows = await ResponseRepository(session, scope).list(
         Run.id == response_id, Run.trigger == TRIGGER
     )
     if not rows:

@@ -20,6 +20,7 @@ from flowdeck.api import (
     run,
     runs,
     system,
+    tenants,
     users,
     workflows,
 )
@@ -32,6 +33,7 @@ ROUTERS: list[APIRouter] = [
     system.router,
     login.router,
     users.router,
+    tenants.router,
     api_keys.router,
     runs.router,
     flows.router,

@@ -13,9 +13,10 @@ from pydantic import BaseModel, Field
 from flowdeck.access.catalog import Module, Op
 from flowdeck.access.declare import requires
 from flowdeck.access.guard import guarded_router
-from flowdeck.api.deps import CurrentUser, ServicesDep, scope_of
+from flowdeck.api.deps import CurrentUser, ScopeDep, ServicesDep
 from flowdeck.api.responses import JSON
-from flowdeck.db.models import Flow, Run, User
+from flowdeck.db.models import Flow, Run
+from flowdeck.db.repositories.base import Scope
 from flowdeck.errors import InvalidInputError
 from flowdeck.runs.states import RunState
 from flowdeck.services.caches import flow_cache
@@ -76,10 +77,10 @@ async def _sse(services: Services, run: Run) -> AsyncIterator[bytes]:
         yield orjson.dumps({"event": name, "data": data}, default=str) + b"\n\n"
 
 
-async def _flow(services: Services, user: User, ref: str) -> Flow:
+async def _flow(services: Services, scope: Scope, ref: str) -> Flow:
     # No request session: a sync run may wait a long time for its end, and holding a
     # connection meanwhile would exhaust the pool (the run store writes on its own).
-    return await flow_cache(services).by_ref(scope_of(user), ref)
+    return await flow_cache(services).by_ref(scope, ref)
 
 
 @router.post("/run/{flow_id_or_name}")
@@ -88,10 +89,11 @@ async def simplified_run_flow(
     flow_id_or_name: str,
     services: ServicesDep,
     user: CurrentUser,
+    scope: ScopeDep,
     body: Annotated[SimplifiedRunRequest | None, Body()] = None,
     stream: bool = False,
 ) -> Any:
-    flow = await _flow(services, user, flow_id_or_name)
+    flow = await _flow(services, scope, flow_id_or_name)
     req = (body or SimplifiedRunRequest()).model_dump()
     run = await start_run(services, flow=flow, user=user, trigger="api", request=req)
     return await run_and_answer(services, run, stream)
@@ -104,8 +106,9 @@ async def experimental_run_flow(
     body: AdvancedRunRequest,
     services: ServicesDep,
     user: CurrentUser,
+    scope: ScopeDep,
 ) -> Any:
-    flow = await _flow(services, user, flow_id_or_name)
+    flow = await _flow(services, scope, flow_id_or_name)
     per_component: dict[str, dict[str, Any]] = {}
     input_value, input_type = None, "chat"
     for item in body.inputs:
@@ -133,8 +136,9 @@ async def webhook_run_flow(
     request: Request,
     services: ServicesDep,
     user: CurrentUser,
+    scope: ScopeDep,
 ) -> dict[str, Any]:
-    flow = await _flow(services, user, flow_id_or_name)
+    flow = await _flow(services, scope, flow_id_or_name)
     raw = await request.body()
     try:
         payload = raw.decode() if raw else ""

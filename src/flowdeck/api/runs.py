@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from flowdeck.access.catalog import Module, Op
 from flowdeck.access.declare import requires
 from flowdeck.access.guard import guarded_router
-from flowdeck.api.deps import CurrentUser, ServicesDep, SessionDep, scope_of
+from flowdeck.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep
 from flowdeck.db.models import Run
 from flowdeck.db.repositories.base import Repository
 from flowdeck.runs.states import RunState
@@ -58,9 +58,9 @@ class RunRepository(Repository[Run]):
     label = "run"
 
 
-async def owned_run(run_id: str, session: SessionDep, user: CurrentUser) -> Run:
+async def owned_run(run_id: str, session: SessionDep, scope: ScopeDep) -> Run:
     """The run, if the caller may see it (404 otherwise)."""
-    return await RunRepository(session, scope_of(user)).get(run_id)
+    return await RunRepository(session, scope).get(run_id)
 
 
 OwnedRun = Annotated[Run, Depends(owned_run)]
@@ -71,6 +71,7 @@ OwnedRun = Annotated[Run, Depends(owned_run)]
 async def list_runs(
     session: SessionDep,
     user: CurrentUser,
+    scope: ScopeDep,
     flow_id: str | None = None,
     state: RunState | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
@@ -81,7 +82,7 @@ async def list_runs(
         conditions.append(Run.flow_id == flow_id)
     if state:
         conditions.append(Run.state == state.value)
-    return await RunRepository(session, scope_of(user)).list(
+    return await RunRepository(session, scope).list(
         *conditions, offset=offset, limit=limit, order_by=[Run.created_at.desc()]
     )
 

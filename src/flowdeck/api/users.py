@@ -41,7 +41,7 @@ async def add_user(
         password_hash=hash_password(body.password),
         is_superuser=body.is_superuser,
         is_active=body.is_active,
-        tenant_id=body.tenant_id or caller.tenant_id or services.default_tenant_id,
+        tenant_id=str(body.tenant_id) if body.tenant_id else caller.tenant_id,
     )
     session.add(user)
     await session.flush()

@@ -19,10 +19,10 @@ from fastapi.responses import StreamingResponse
 from flowdeck.access.catalog import Module, Op
 from flowdeck.access.declare import requires
 from flowdeck.access.guard import guarded_router
-from flowdeck.api.deps import CurrentUser, ServicesDep, SessionDep, scope_of
+from flowdeck.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep
 from flowdeck.api.responses import JSON
-from flowdeck.db.models import Run, User
-from flowdeck.db.repositories.base import Repository
+from flowdeck.db.models import Run
+from flowdeck.db.repositories.base import Repository, Scope
 from flowdeck.db.repositories.flows import FlowRepository
 from flowdeck.errors import InvalidInputError, InvalidStateError
 from flowdeck.runs.states import RunState
@@ -175,12 +175,12 @@ async def _sse(services: Services, run: Run) -> AsyncIterator[bytes]:
         yield b"id: %d\nevent: %s\ndata: %s\n\n" % (cursor, name.encode(), payload)
 
 
-async def _job(session: SessionDep, user: User, job_id: str) -> Run:
+async def _job(session: SessionDep, scope: Scope, job_id: str) -> Run:
     try:
         key = str(uuid.UUID(job_id))
     except ValueError:
         raise InvalidInputError("Invalid job_id, must be a UUID", field="job_id") from None
-    return await JobRepository(session, scope_of(user)).get(key)
+    return await JobRepository(session, scope).get(key)
 
 
 @router.post("", response_model=None, summary="Execute Workflow")
@@ -190,9 +190,10 @@ async def execute_workflow(
     services: ServicesDep,
     session: SessionDep,
     user: CurrentUser,
+    scope: ScopeDep,
 ) -> Any:
     """Run a flow: wait for its result (default), stream its events, or start it as a job."""
-    flow = await FlowRepository(session, scope_of(user)).by_ref(body.flow_id)
+    flow = await FlowRepository(session, scope).by_ref(body.flow_id)
     tweaks, session_id = parse_flat_inputs(body.inputs or {})
     graph = services.graphs.for_flow(flow, tweaks or None)
     # Every terminal component's result is returned, as Langflow's v2 API does.
@@ -236,12 +237,13 @@ async def execute_workflow(
 async def get_workflow_status(
     session: SessionDep,
     user: CurrentUser,
+    scope: ScopeDep,
     job_id: Annotated[str | None, Query(description="Job ID to query")] = None,
 ) -> WorkflowExecutionResponse:
     """A job's status, with its outputs once it has ended."""
     if not job_id:
         raise InvalidInputError("job_id is required", field="job_id")
-    return execution_response(await _job(session, user, job_id))
+    return execution_response(await _job(session, scope, job_id))
 
 
 @router.post("/stop", response_model=WorkflowStopResponse, summary="Stop Workflow")
@@ -251,9 +253,10 @@ async def stop_workflow(
     services: ServicesDep,
     session: SessionDep,
     user: CurrentUser,
+    scope: ScopeDep,
 ) -> WorkflowStopResponse:
     """Cancel a queued or running job; stopping a cancelled job again is not an error."""
-    run = await _job(session, user, body.job_id)
+    run = await _job(session, scope, body.job_id)
     if run.state == RunState.CANCELLED:
         return WorkflowStopResponse(job_id=run.id, message=f"Job {run.id} is already cancelled")
     if RunState(run.state).terminal:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from enum import StrEnum
+from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, MetaData, String, Table
 from sqlalchemy.orm import DeclarativeBase, Mapped, configure_mappers, mapped_column
@@ -31,9 +32,21 @@ def new_id() -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+class RowScope(StrEnum):
+    """Who may see a model's rows; each model declares one, and repositories apply it."""
+
+    GLOBAL = "global"  # the same rows for every tenant (modules, privileges, system roles)
+    TENANT = "tenant"  # rows of one tenant, shared by everyone acting in it
+    TENANT_OWNER = "tenant_owner"  # rows of one tenant that their owner (or its admins) sees
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+    # Declared by every model (tests/unit/db checks it): nothing is inferred from columns.
+    __scope__: ClassVar[RowScope]
+    # Rows carry `deleted_at` and are hidden once it is set.
+    __soft_delete__: ClassVar[bool] = False
 
 
 B = TypeVar("B", bound=Base)
@@ -111,8 +124,8 @@ class Timestamps:
 class Owned:
     """Rows a user owns inside a tenant; every query on them filters by both."""
 
-    tenant_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("tenants.id", ondelete="CASCADE"), index=True
+    tenant_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("tenants.id", ondelete="CASCADE"), index=True
     )
     user_id: Mapped[int | None] = mapped_column(
         Integer, ForeignKey("users.id", ondelete="SET NULL"), index=True, nullable=True

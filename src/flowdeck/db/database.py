@@ -84,13 +84,32 @@ class Database:
             path = self.url.split("///", 1)[-1]
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if self.is_sqlite:
+            await self._migrate_sqlite()
+            return
         async with self.engine.begin() as conn:
-            if not self.is_sqlite:
-                from sqlalchemy import text
+            from sqlalchemy import text
 
-                # Several processes may start at once; one migrates, the others then find it done.
-                await conn.execute(text("SELECT pg_advisory_xact_lock(7860)"))
+            # Several processes may start at once; one migrates, the others then find it done.
+            await conn.execute(text("SELECT pg_advisory_xact_lock(7860)"))
             await conn.run_sync(_upgrade)
+
+    async def _migrate_sqlite(self) -> None:
+        # SQLite rebuilds a table to change it; with foreign keys on, dropping the old table
+        # would cascade into every table that refers to it. They are off for the migration
+        # (a pragma that only takes effect outside a transaction) and checked before commit.
+        async with self.engine.connect() as conn:
+            await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            await conn.commit()  # SQLAlchemy began a transaction; sqlite3 itself did not
+            try:
+                async with conn.begin():
+                    await conn.run_sync(_upgrade)
+                    broken = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                    if broken:
+                        raise RuntimeError(f"migration left broken references: {broken[:5]}")
+            finally:
+                await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                await conn.commit()
 
     async def ping(self) -> None:
         from sqlalchemy import text

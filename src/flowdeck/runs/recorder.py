@@ -25,7 +25,7 @@ class RunRecorder:
         bus: EventBus,
         *,
         flow_id: str | None,
-        tenant_id: int,
+        tenant_id: str,
         user_id: int | None,
         components: dict[str, str] | None = None,
         on_waiting: Callable[[str, str, str], None] | None = None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
 from pydantic import BaseModel, Field
 
@@ -44,7 +45,7 @@ class UserFileRead(BaseModel):
     """A user's file. `name` has no extension (Langflow v2); `path` is `<user_id>/<stored>`."""
 
     id: str
-    tenant_id: int
+    tenant_id: UUID
     business_id: int | None = None
     is_self: bool = True
     user_id: int | None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Generic, TypeVar
+from uuid import UUID
 
 from pydantic import (
     AfterValidator,
@@ -102,7 +103,7 @@ class FlowRead(BaseModel):
     action_description: str | None = None
     access_type: AccessType = AccessType.PRIVATE
     user_id: int | None = None
-    tenant_id: int | None = None
+    tenant_id: UUID | None = None
     business_id: int | None = None
     org_id: int | None = None
     project_id: str | None = Field(None, validation_alias=_PROJECT)
@@ -177,7 +178,7 @@ class FlowVersionRead(BaseModel):
 
     id: int
     flow_id: str
-    tenant_id: int | None = None
+    tenant_id: UUID | None = None
     version: str
     note: str | None = None
     name: str
@@ -224,7 +225,7 @@ class ProjectRead(BaseModel):
     name: str
     description: str | None = None
     parent_id: str | None = None
-    tenant_id: int | None = None
+    tenant_id: UUID | None = None
     user_id: int | None = None
     create_at: UtcDatetime = Field(None, validation_alias=_CREATED)
     updated_at: UtcDatetime = None

@@ -26,7 +26,7 @@ class MessageRead(BaseModel):
 
     id: str
     flow_id: str | None
-    tenant_id: int
+    tenant_id: UUID
     run_id: str | None
     component_id: str | None
     timestamp: UtcDatetime

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,7 +19,7 @@ class UserCreate(BaseModel):
     password: str = Field(min_length=1, max_length=200)
     is_superuser: bool = False
     is_active: bool = True
-    tenant_id: int | None = None
+    tenant_id: UUID | None = None
 
 
 class UserUpdate(BaseModel):
@@ -42,7 +43,7 @@ class UserRead(BaseModel):
 
     id: int
     username: str
-    tenant_id: int
+    tenant_id: UUID
     is_active: bool
     is_superuser: bool
     profile_image: str | None = None

@@ -32,7 +32,7 @@ TTL = 5.0
 FLUSH_AFTER = 1.0
 MAX_ENTRIES = 10_000
 
-_KEY_BY_HASH = select(ApiKey.id, ApiKey.user_id).where(
+_KEY_BY_HASH = select(ApiKey.id, ApiKey.user_id, ApiKey.tenant_id).where(
     ApiKey.key_hash == bindparam("key_hash"), ApiKey.is_active.is_(True)
 )
 _USER_BY_ID = select(User).where(User.id == bindparam("value"))
@@ -51,6 +51,7 @@ _COUNT_USES = (
 class _Key:
     key_id: str
     user_id: int
+    tenant_id: str | None
     expires: float
 
 
@@ -114,8 +115,8 @@ class AuthCache:
         for key_hash in [h for h, k in self._keys.items() if k.user_id == user_id]:
             self._keys.pop(key_hash, None)
 
-    async def api_key_user(self, key_hash: str) -> tuple[str, int] | None:
-        """(key id, user id) of an active API key, or None; counts the use."""
+    async def api_key_user(self, key_hash: str) -> tuple[str, int, str | None] | None:
+        """(key id, user id, tenant id) of an active API key, or None; counts the use."""
         now = time.monotonic()
         hit = self._keys.get(key_hash)
         if hit is None or hit.expires <= now:
@@ -126,13 +127,13 @@ class AuthCache:
                 return None
             if len(self._keys) >= MAX_ENTRIES:
                 self._keys.clear()
-            hit = self._keys[key_hash] = _Key(row[0], row[1], now + TTL)
+            hit = self._keys[key_hash] = _Key(row[0], row[1], row[2], now + TTL)
         count, _ = self._uses.get(hit.key_id, (0, None))
         self._uses[hit.key_id] = (count + 1, datetime.now(UTC))
         if self._flush is None:
             loop = asyncio.get_running_loop()
             self._flush = loop.call_later(FLUSH_AFTER, self._spawn_flush)
-        return hit.key_id, hit.user_id
+        return hit.key_id, hit.user_id, hit.tenant_id
 
     def forget_key(self, key_hash: str) -> None:
         self._keys.pop(key_hash, None)

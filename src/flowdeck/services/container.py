@@ -49,7 +49,7 @@ class Services:
     worker: RunWorker
     queue: RunQueue
     signing_key: str = ""
-    default_tenant_id: int = 1
+    default_tenant_id: str = ""
     role: Literal["api", "worker"] = "api"
     storage: Storage | None = None
     subscriber: Subscriber | None = None
@@ -259,7 +259,7 @@ class Services:
                 await session.execute(select(Tenant).where(Tenant.name == DEFAULT_TENANT))
             ).scalar_one_or_none()
             if tenant is None:
-                tenant = Tenant(name=DEFAULT_TENANT, code=DEFAULT_TENANT, settings={})
+                tenant = Tenant(name=DEFAULT_TENANT, code=DEFAULT_TENANT, settings={}, is_sys=True)
                 session.add(tenant)
                 await session.flush()
             self.default_tenant_id = tenant.id

@@ -66,10 +66,9 @@ class RunPlan:
 class PlanService:
     """What the inspector shows: the caller's plans of one flow in one session."""
 
-    def __init__(self, services: Services, session: AsyncSession, user: User) -> None:
+    def __init__(self, services: Services, session: AsyncSession, user: User, scope: Scope) -> None:
         self.services = services
         self.user = user
-        scope = Scope(user.tenant_id, user.id, user.is_superuser)
         self.flows = DeploymentFlowRepository(session, scope)
         self.runs = FlowRunRepository(session, scope)
         self.graphs = DbGraphSource(services.db, services.graphs)

@@ -10,11 +10,12 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from flowdeck.db.base import quick_instance
 from flowdeck.db.models import Run
+from tests.conftest import TEST_TENANT
 
 
 def test_a_quick_instance_is_a_run_like_any_other() -> None:
-    run = quick_instance(Run, {"id": "r1", "state": "queued", "tenant_id": 1})
-    assert (run.id, run.state, run.tenant_id, run.error) == ("r1", "queued", 1, None)
+    run = quick_instance(Run, {"id": "r1", "state": "queued", "tenant_id": TEST_TENANT})
+    assert (run.id, run.state, run.tenant_id, run.error) == ("r1", "queued", TEST_TENANT, None)
     make_transient_to_detached(run)
     assert inspect(run).detached
     assert inspect(run).identity == ("r1",)

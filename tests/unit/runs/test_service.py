@@ -12,6 +12,7 @@ from flowdeck.runs.bus import MemoryEventBus
 from flowdeck.runs.service import RunService
 from flowdeck.runs.states import RunState
 from flowdeck.runs.store import MemoryRunStore
+from tests.conftest import TEST_TENANT
 
 
 class Channel:
@@ -30,7 +31,7 @@ def service() -> RunService:
 
 
 async def new_run(service: RunService) -> Run:
-    return await service.create(Run(tenant_id=1, user_id=1, request={}, attempts=0))
+    return await service.create(Run(tenant_id=TEST_TENANT, user_id=1, request={}, attempts=0))
 
 
 async def states(service: RunService, run_id: str) -> list[str]:

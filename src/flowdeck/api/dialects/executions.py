@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, FastAPI, Query
 from flowdeck.access.catalog import Module, Op
 from flowdeck.access.declare import requires
 from flowdeck.access.guard import guarded_router
-from flowdeck.api.deps import CurrentUser, ServicesDep, SessionDep, scope_of
+from flowdeck.api.deps import PrincipalDep, ServicesDep, SessionDep
 from flowdeck.errors import InvalidStateError
 from flowdeck.runs.states import RunState
 from flowdeck.schemas.executions import (
@@ -34,8 +34,8 @@ from flowdeck.schemas.flow_runs import CursorPage
 from flowdeck.services.run_views import RunViews
 
 
-def run_views(services: ServicesDep, session: SessionDep, user: CurrentUser) -> RunViews:
-    return RunViews(services, session, user, scope_of(user))
+def run_views(services: ServicesDep, session: SessionDep, caller: PrincipalDep) -> RunViews:
+    return RunViews(services, session, caller.user, caller.scope)
 
 
 ViewsDep = Annotated[RunViews, Depends(run_views)]

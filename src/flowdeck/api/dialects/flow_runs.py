@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from flowdeck.access.catalog import Module, Op
 from flowdeck.access.declare import requires
 from flowdeck.access.guard import guarded_router
-from flowdeck.api.deps import CurrentUser, ServicesDep, SessionDep, scope_of
+from flowdeck.api.deps import PrincipalDep, ServicesDep, SessionDep
 from flowdeck.api.responses import JSON
 from flowdeck.errors import ConflictError, InvalidInputError, PermissionDeniedError
 from flowdeck.schemas.flow_runs import (
@@ -29,8 +29,8 @@ router = guarded_router(prefix="/api/v1/flow-runs", tags=["Flow runs"])
 RunId = Annotated[str, Path(pattern=ID_PATTERN, max_length=36)]
 
 
-def run_views(services: ServicesDep, session: SessionDep, user: CurrentUser) -> RunViews:
-    return RunViews(services, session, user, scope_of(user))
+def run_views(services: ServicesDep, session: SessionDep, caller: PrincipalDep) -> RunViews:
+    return RunViews(services, session, caller.user, caller.scope)
 
 
 ViewsDep = Annotated[RunViews, Depends(run_views)]

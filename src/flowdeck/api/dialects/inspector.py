@@ -14,9 +14,8 @@ from fastapi import Header, Query
 from flowdeck.access.catalog import Module, Op
 from flowdeck.access.declare import requires
 from flowdeck.access.guard import guarded_router
-from flowdeck.api.deps import OptionalUser, ServicesDep, SessionDep
+from flowdeck.api.deps import PrincipalDep, ServicesDep, SessionDep
 from flowdeck.api.paths import both
-from flowdeck.errors import PermissionDeniedError
 from flowdeck.schemas.inspector import FlowInspection
 from flowdeck.services.plans import PlanService
 
@@ -24,18 +23,16 @@ router = guarded_router(prefix="/api/v3", tags=["Inspector"])
 
 
 @both(router, "GET", "/flows/inspector/{flow_slug}/", response_model=FlowInspection)
-@requires(Module.RUNS, Op.READ)
+# The seed answers a caller it cannot identify with 403.
+@requires(Module.RUNS, Op.READ, anonymous_forbidden=True)
 async def flows_inspector_get(
     flow_slug: str,
     services: ServicesDep,
     session: SessionDep,
-    user: OptionalUser,
+    caller: PrincipalDep,
     session_id: Annotated[str | None, Query(max_length=255)] = None,
     x_session_id: Annotated[str | None, Header(max_length=255)] = None,
 ) -> FlowInspection:
     """Current and recent plans of a flow: stages, where the run is, what runs next."""
-    if user is None:
-        # The seed answers a caller it cannot identify with 403.
-        raise PermissionDeniedError("Authentication credentials were not provided.")
-    plans = PlanService(services, session, user)
+    plans = PlanService(services, session, caller.user, caller.scope)
     return await plans.inspect(flow_slug, session_id or x_session_id)

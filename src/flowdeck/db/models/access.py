@@ -17,9 +17,10 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from flowdeck.db.base import Base, utcnow
+from flowdeck.db.base import Base, RowScope, utcnow
+from flowdeck.db.models.identity import Tenant, User
 
 
 class Audited:
@@ -35,6 +36,7 @@ class Audited:
 
 class PermissionModule(Audited, Base):
     __tablename__ = "permission_modules"
+    __scope__ = RowScope.GLOBAL
 
     module_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     module_name: Mapped[str] = mapped_column(String(128))
@@ -43,6 +45,7 @@ class PermissionModule(Audited, Base):
 
 class ModulePriv(Audited, Base):
     __tablename__ = "module_privs"
+    __scope__ = RowScope.GLOBAL
 
     module_id: Mapped[str] = mapped_column(
         String(64), ForeignKey("permission_modules.module_id", ondelete="CASCADE"), primary_key=True
@@ -54,15 +57,22 @@ class ModulePriv(Audited, Base):
 
 
 class Role(Audited, Base):
+    """System roles (no tenant) are seen in every tenant; other roles belong to one."""
+
     __tablename__ = "roles"
+    __scope__ = RowScope.GLOBAL
 
     role_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_id: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("tenants.id", ondelete="CASCADE"), index=True, nullable=True
+    )
     role_name: Mapped[str] = mapped_column(String(128))
     is_sys_role: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class RolePriv(Base):
     __tablename__ = "role_privs"
+    __scope__ = RowScope.GLOBAL
     __table_args__ = (
         ForeignKeyConstraint(
             ["module_id", "priv_id"],
@@ -83,11 +93,12 @@ class RolePriv(Base):
 
 class TenantUserRole(Audited, Base):
     __tablename__ = "tenant_user_roles"
+    __scope__ = RowScope.TENANT
     __table_args__ = (UniqueConstraint("tenant_id", "uid", "role_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    tenant_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("tenants.id", ondelete="CASCADE"), index=True
+    tenant_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("tenants.id", ondelete="CASCADE"), index=True
     )
     uid: Mapped[int] = mapped_column(
         Integer, ForeignKey("users.id", ondelete="CASCADE"), index=True
@@ -95,3 +106,24 @@ class TenantUserRole(Audited, Base):
     role_id: Mapped[str] = mapped_column(
         String(32), ForeignKey("roles.role_id", ondelete="CASCADE"), index=True
     )
+
+    # Loaded with the binding (one query): its reads show these names.
+    tenant: Mapped[Tenant] = relationship(lazy="joined", innerjoin=True)
+    user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+    role: Mapped[Role] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def tenant_name(self) -> str:
+        return self.tenant.name
+
+    @property
+    def username(self) -> str:
+        return self.user.username
+
+    @property
+    def nickname(self) -> str | None:
+        return self.user.nickname
+
+    @property
+    def role_name(self) -> str:
+        return self.role.role_name

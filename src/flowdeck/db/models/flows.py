@@ -17,11 +17,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from flowdeck.db.base import Base, Owned, Timestamps, uuid_pk
+from flowdeck.db.base import Base, Owned, RowScope, Timestamps, uuid_pk
 
 
 class Project(Owned, Timestamps, Base):
     __tablename__ = "projects"
+    __scope__ = RowScope.TENANT_OWNER
 
     id: Mapped[str] = uuid_pk()
     name: Mapped[str] = mapped_column(String(255))
@@ -33,6 +34,8 @@ class Project(Owned, Timestamps, Base):
 
 class Flow(Owned, Timestamps, Base):
     __tablename__ = "flows"
+    __scope__ = RowScope.TENANT_OWNER
+    __soft_delete__ = True
     __table_args__ = (
         UniqueConstraint("tenant_id", "slug"),
         Index("ix_flows_tenant_endpoint", "tenant_id", "endpoint_name", unique=True),
@@ -70,13 +73,14 @@ class Flow(Owned, Timestamps, Base):
 
 class FlowVersion(Timestamps, Base):
     __tablename__ = "flow_versions"
+    __scope__ = RowScope.TENANT
     __table_args__ = (UniqueConstraint("flow_id", "version"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     flow_id: Mapped[str] = mapped_column(
         String(36), ForeignKey("flows.id", ondelete="CASCADE"), index=True
     )
-    tenant_id: Mapped[int] = mapped_column(Integer, ForeignKey("tenants.id", ondelete="CASCADE"))
+    tenant_id: Mapped[str] = mapped_column(String(36), ForeignKey("tenants.id", ondelete="CASCADE"))
     version: Mapped[str] = mapped_column(String(64))
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
     name: Mapped[str] = mapped_column(String(255))
@@ -87,6 +91,7 @@ class FlowVersion(Timestamps, Base):
 
 class FlowTemplate(Owned, Timestamps, Base):
     __tablename__ = "flow_templates"
+    __scope__ = RowScope.TENANT_OWNER
 
     id: Mapped[str] = uuid_pk()
     name: Mapped[str] = mapped_column(String(255))

@@ -8,13 +8,14 @@ from typing import Any
 from sqlalchemy import Boolean, DateTime, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from flowdeck.db.base import Base, Owned, utcnow, uuid_pk
+from flowdeck.db.base import Base, Owned, RowScope, utcnow, uuid_pk
 
 
 class ChatSession(Owned, Base):
     """A session created before (or without) messages; others exist through their messages."""
 
     __tablename__ = "chat_sessions"
+    __scope__ = RowScope.TENANT_OWNER
     __table_args__ = (
         UniqueConstraint("tenant_id", "user_id", "session_id", name="uq_chat_sessions_owner"),
     )
@@ -28,6 +29,7 @@ class ChatSession(Owned, Base):
 
 class MessageRecord(Owned, Base):
     __tablename__ = "messages"
+    __scope__ = RowScope.TENANT_OWNER
     __table_args__ = (Index("ix_messages_flow_session", "flow_id", "session_id"),)
 
     id: Mapped[str] = uuid_pk()
@@ -48,6 +50,7 @@ class MessageRecord(Owned, Base):
 
 class VertexBuild(Owned, Base):
     __tablename__ = "vertex_builds"
+    __scope__ = RowScope.TENANT_OWNER
     __table_args__ = (Index("ix_vertex_builds_flow", "flow_id", "timestamp"),)
 
     build_id: Mapped[str] = uuid_pk()
@@ -63,6 +66,7 @@ class VertexBuild(Owned, Base):
 
 class Transaction(Owned, Base):
     __tablename__ = "transactions"
+    __scope__ = RowScope.TENANT_OWNER
     __table_args__ = (Index("ix_transactions_flow", "flow_id", "timestamp"),)
 
     id: Mapped[str] = uuid_pk()

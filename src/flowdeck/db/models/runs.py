@@ -8,11 +8,12 @@ from typing import Any
 from sqlalchemy import DateTime, Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from flowdeck.db.base import Base, Owned, Timestamps, uuid_pk
+from flowdeck.db.base import Base, Owned, RowScope, Timestamps, uuid_pk
 
 
 class Run(Owned, Timestamps, Base):
     __tablename__ = "runs"
+    __scope__ = RowScope.TENANT_OWNER
     __table_args__ = (
         Index("ix_runs_state", "state"),
         Index("ix_runs_flow_created", "flow_id", "created_at"),

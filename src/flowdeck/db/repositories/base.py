@@ -9,7 +9,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flowdeck.db.base import Base
+from flowdeck.db.base import Base, RowScope
 from flowdeck.errors import NotFoundError, PermissionDeniedError
 
 M = TypeVar("M", bound=Base)
@@ -19,7 +19,7 @@ M = TypeVar("M", bound=Base)
 class Scope:
     """Who is asking: every query is limited to their tenant, and to what they own."""
 
-    tenant_id: int
+    tenant_id: str
     user_id: int | None
     is_superuser: bool = False
 
@@ -38,11 +38,11 @@ class Repository(Generic[M]):
 
     def scoped(self, stmt: Select[Any]) -> Select[Any]:
         cols = self.model.__table__.c
-        if "tenant_id" in cols:
+        if self.model.__scope__ is not RowScope.GLOBAL:
             stmt = stmt.where(cols.tenant_id == self.scope.tenant_id)
         if self.by_owner:
             stmt = stmt.where(cols.user_id == self.scope.user_id)
-        if "deleted_at" in cols:
+        if self.model.__soft_delete__:
             stmt = stmt.where(cols.deleted_at.is_(None))
         return stmt
 
@@ -53,17 +53,21 @@ class Repository(Generic[M]):
     @classmethod
     def owner_scoped(cls, scope: Scope) -> bool:
         """Whether `scope` sees only the caller's own rows of this model."""
-        return cls.per_owner and "user_id" in cls.model.__table__.c and not scope.is_superuser
+        return (
+            cls.per_owner
+            and cls.model.__scope__ is RowScope.TENANT_OWNER
+            and not scope.is_superuser
+        )
 
     @classmethod
     def scoped_template(cls, stmt: Select[Any], by_owner: bool) -> Select[Any]:
         """As `scoped`, with the scope as bind parameters (`scope_params`): built once, reused."""
         cols = cls.model.__table__.c
-        if "tenant_id" in cols:
+        if cls.model.__scope__ is not RowScope.GLOBAL:
             stmt = stmt.where(cols.tenant_id == bindparam("scope_tenant"))
         if by_owner:
             stmt = stmt.where(cols.user_id == bindparam("scope_user"))
-        if "deleted_at" in cols:
+        if cls.model.__soft_delete__:
             stmt = stmt.where(cols.deleted_at.is_(None))
         return stmt
 
@@ -104,10 +108,9 @@ class Repository(Generic[M]):
         return int((await self.session.execute(stmt)).scalar_one())
 
     async def create(self, **values: Any) -> M:
-        cols = self.model.__table__.c
-        if "tenant_id" in cols:
+        if self.model.__scope__ is not RowScope.GLOBAL:
             values.setdefault("tenant_id", self.scope.tenant_id)
-        if "user_id" in cols:
+        if self.model.__scope__ is RowScope.TENANT_OWNER:
             values.setdefault("user_id", self.scope.user_id)
         row = self.model(**values)
         self.session.add(row)
@@ -127,11 +130,6 @@ class Repository(Generic[M]):
         await self.session.flush()
 
     def check_owner(self, row: M) -> None:
-        owner = getattr(row, "user_id", None)
-        if (
-            self.per_owner
-            and owner is not None
-            and not self.scope.is_superuser
-            and owner != self.scope.user_id
-        ):
+        owner = getattr(row, "user_id", None) if self.by_owner else None
+        if owner is not None and owner != self.scope.user_id:
             raise PermissionDeniedError(f"this {self.label} belongs to another user")

@@ -66,10 +66,17 @@ def upgrade() -> None:
     roles = op.create_table(
         "roles",
         sa.Column("role_id", sa.String(32), primary_key=True),
+        sa.Column(
+            "tenant_id",
+            sa.Integer(),
+            sa.ForeignKey("tenants.id", name="fk_roles_tenant_id_tenants", ondelete="CASCADE"),
+            nullable=True,
+        ),
         sa.Column("role_name", sa.String(128), nullable=False),
         sa.Column("is_sys_role", sa.Boolean(), nullable=False),
         *_audit(),
     )
+    op.create_index("ix_roles_tenant_id", "roles", ["tenant_id"])
     op.create_table(
         "role_privs",
         sa.Column(

@@ -1,0 +1,194 @@
+"""Tenants, and the roles bound to users in a tenant (the seed's Tenants group)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import Query
+from sqlalchemy import Select, func, or_, select
+
+from flowdeck.access.catalog import Module, Op
+from flowdeck.access.declare import requires
+from flowdeck.access.guard import guarded_router
+from flowdeck.access.principal import principal_cache
+from flowdeck.db.models import Role, Tenant, TenantUserRole, User
+from flowdeck.errors import InvalidInputError, InvalidStateError, NotFoundError
+from flowdeck.resources.declaration import Context, Hooks, Resource
+from flowdeck.resources.routes import ContextDep, ListFilter, mount
+from flowdeck.schemas.common import Candidates, CandidateUser
+from flowdeck.schemas.tenancy import (
+    TenantCreate,
+    TenantRead,
+    TenantUpdate,
+    TenantUserRoleCreate,
+    TenantUserRoleRead,
+)
+
+router = guarded_router(prefix="/api/v1/tenants", tags=["Tenants"])
+
+
+def _platform(ctx: Context) -> bool:
+    return ctx.principal.user.is_superuser
+
+
+# --- role bindings -------------------------------------------------------------------------
+
+
+def _bindings_visible(ctx: Context, stmt: Select[Any]) -> Select[Any]:
+    # The scope (TENANT) already limits bindings to the tenant the request acts in.
+    return stmt
+
+
+async def _check_binding(ctx: Context, values: dict[str, Any], _row: Any) -> dict[str, Any]:
+    tenant_id = str(values.pop("tenant_id"))
+    if tenant_id != ctx.principal.tenant_id:
+        # A binding is made in the tenant the request acts in (the Tenant-Id header).
+        raise InvalidInputError(
+            "tenant_id must be the tenant the request acts in (its Tenant-Id)", field="tenant_id"
+        )
+    uid, username = values.pop("uid", None), values.pop("username", None)
+    if uid is None and not username:
+        raise InvalidInputError("give the user's uid or username", field="uid")
+    who = User.id == uid if uid is not None else User.username == username
+    user = (await ctx.session.execute(select(User).where(who))).scalar_one_or_none()
+    if user is None or not _may_see_user(ctx, user):
+        raise NotFoundError("no such user", field="uid" if uid is not None else "username")
+    role = (
+        await ctx.session.execute(
+            select(Role).where(
+                Role.role_id == values["role_id"],
+                or_(Role.tenant_id.is_(None), Role.tenant_id == ctx.principal.tenant_id),
+            )
+        )
+    ).scalar_one_or_none()
+    if role is None:
+        raise NotFoundError(f"role {values['role_id']} not found", field="role_id")
+    return {"role_id": role.role_id, "uid": user.id, "tenant_id": tenant_id}
+
+
+def _may_see_user(ctx: Context, user: User) -> bool:
+    """Platform superusers see every user; a tenant's administrators, their tenant's."""
+    return _platform(ctx) or user.tenant_id == ctx.principal.tenant_id
+
+
+async def _access_changed(ctx: Context) -> None:
+    await ctx.session.flush()
+    await principal_cache(ctx.services).changed()
+
+
+BINDINGS = Resource(
+    label="tenant user role",
+    path="/user-roles",
+    module=Module.ROLES,
+    model=TenantUserRole,
+    read=TenantUserRoleRead,
+    create=TenantUserRoleCreate,
+    update=None,
+    id_field="relation_id",
+    id_type=int,
+    sort={
+        "id": "id",
+        "tenant_name": Tenant.name,
+        "username": User.username,
+        "nickname": User.nickname,
+        "role_id": "role_id",
+        "role_name": Role.role_name,
+    },
+    default_sort="id",
+    search=(User.username, User.nickname, Role.role_name),
+    joins=(
+        (User, User.id == TenantUserRole.uid),
+        (Role, Role.role_id == TenantUserRole.role_id),
+        (Tenant, Tenant.id == TenantUserRole.tenant_id),
+    ),
+    hooks=Hooks(
+        visible=_bindings_visible, before_write=_check_binding, after_change=_access_changed
+    ),
+    batch_remove=True,
+)
+
+
+@router.get("/user-candidates", response_model=Candidates)
+@router.get("/user-candidates/", response_model=Candidates, include_in_schema=False)
+@requires(Module.ROLES, Op.READ)
+async def read_user_candidates(
+    ctx: ContextDep,
+    search: Annotated[str | None, Query(max_length=200)] = None,
+    skip: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 10,
+) -> Candidates:
+    """Users who hold no role yet in the tenant the request acts in."""
+    bound = select(TenantUserRole.uid).where(TenantUserRole.tenant_id == ctx.principal.tenant_id)
+    stmt = select(User).where(User.is_active.is_(True), User.id.not_in(bound))
+    if not _platform(ctx):
+        stmt = stmt.where(User.tenant_id == ctx.principal.tenant_id)
+    if search:
+        stmt = stmt.where(
+            or_(User.username.ilike(f"%{search}%"), User.nickname.ilike(f"%{search}%"))
+        )
+    total = (
+        await ctx.session.execute(select(func.count()).select_from(stmt.subquery()))
+    ).scalar_one()
+    rows = (await ctx.session.execute(stmt.order_by(User.id).offset(skip).limit(limit))).scalars()
+    users = [CandidateUser(uid=u.id, username=u.username, nickname=u.nickname) for u in rows]
+    return Candidates(total_count=int(total), users=users)
+
+
+mount(router, BINDINGS)
+
+
+# --- tenants -------------------------------------------------------------------------------
+
+
+def _tenants_visible(ctx: Context, stmt: Select[Any]) -> Select[Any]:
+    # A tenant's administrators see and change their own tenant; superusers, every tenant.
+    return stmt if _platform(ctx) else stmt.where(Tenant.id == ctx.principal.tenant_id)
+
+
+async def _check_tenant(ctx: Context, values: dict[str, Any], row: Any) -> dict[str, Any]:
+    if values.get("is_sys") and not _platform(ctx):
+        raise InvalidInputError("only platform superusers mark a tenant as system", field="is_sys")
+    if row is None:
+        tenant_id = values.pop("tenant_id", None)
+        if tenant_id is not None:
+            values["id"] = str(tenant_id)
+        values.setdefault("settings", {})
+    return values
+
+
+async def _keep_system_tenant(ctx: Context, row: Any) -> None:
+    if row.is_sys:
+        raise InvalidStateError("the system tenant cannot be removed", field="tenant_id")
+
+
+def _only_mine(ctx: Context, is_all: Any) -> Any:
+    """Without is_all, the tenants where the caller holds a role (superusers: all tenants)."""
+    if is_all or _platform(ctx):
+        return None
+    mine = select(TenantUserRole.tenant_id).where(TenantUserRole.uid == ctx.principal.user.id)
+    return Tenant.id.in_(mine)
+
+
+TENANTS = Resource(
+    label="tenant",
+    path="",
+    module=Module.TENANTS,
+    model=Tenant,
+    read=TenantRead,
+    create=TenantCreate,
+    update=TenantUpdate,
+    id_field="tenant_id",
+    id_type=UUID,
+    sort={"tenant_id": "id", "tenant_name": "name", "is_sys": "is_sys", "is_active": "is_active"},
+    default_sort="tenant_name",
+    search=("name",),
+    columns={"tenant_name": "name", "note": "description"},
+    hooks=Hooks(
+        visible=_tenants_visible,
+        before_write=_check_tenant,
+        before_delete=_keep_system_tenant,
+        after_change=_access_changed,
+    ),
+)
+mount(router, TENANTS, {"is_all": ListFilter(bool, False, _only_mine)})

@@ -1,0 +1,185 @@
+"""Routes of a declared resource: list, read, create, update, delete and batch delete.
+
+Endpoints are built from the declaration; their signatures are set explicitly so FastAPI
+validates and documents each resource's own schemas, sort keys and id type.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Body, Depends, Path, Query, Response
+
+from flowdeck.access.catalog import Op
+from flowdeck.access.declare import requires
+from flowdeck.api.deps import PrincipalDep, ServicesDep, SessionDep
+from flowdeck.api.paths import both
+from flowdeck.resources.declaration import Context, Resource
+from flowdeck.resources.repository import ResourceRepository
+from flowdeck.schemas.common import DbInt, DeletedCount, IntIds, SortOrder, StrIds
+
+P = inspect.Parameter
+
+
+async def resource_context(
+    session: SessionDep, principal: PrincipalDep, services: ServicesDep
+) -> Context:
+    return Context(session, principal, services)
+
+
+ContextDep = Annotated[Context, Depends(resource_context)]
+
+
+@dataclass(frozen=True, slots=True)
+class ListFilter:
+    """A list's query parameter of the resource's own: its type, default and condition."""
+
+    annotation: Any
+    default: Any
+    condition: Callable[[Context, Any], Any]  # a WHERE clause, or None for no condition
+
+
+def _endpoint(fn: Callable[..., Any], params: list[inspect.Parameter], returns: Any) -> Any:
+    fn.__signature__ = inspect.Signature(params, return_annotation=returns)  # type: ignore[attr-defined]
+    return fn
+
+
+def _param(name: str, annotation: Any, default: Any = P.empty) -> inspect.Parameter:
+    return P(name, P.KEYWORD_ONLY, annotation=annotation, default=default)
+
+
+def mount(
+    router: APIRouter,
+    resource: Resource[Any],
+    filters: Mapping[str, ListFilter] | None = None,
+) -> None:
+    """Serve `resource` on `router`: every route declares its privilege on the module."""
+    filters = filters or {}
+    name = resource.model.__name__
+    id_param = _param(resource.id_field, Annotated[_id_type(resource), Path()])
+    ctx_param = _param("ctx", ContextDep)
+
+    async def list_items(ctx: Context, **query: Any) -> list[Any]:
+        repo = ResourceRepository(ctx, resource)
+        conditions = tuple(
+            c for key, f in filters.items() if (c := f.condition(ctx, query.get(key))) is not None
+        )
+        rows, _ = await repo.page(
+            query.get("search"),
+            query.get("sort_by"),
+            query.get("sort_order") == "desc",
+            query.get("skip") or 0,
+            query.get("limit"),
+            conditions,
+        )
+        return rows
+
+    sort_keys: Any = (
+        StrEnum(f"{name}SortBy", {k: k for k in resource.sort}) if resource.sort else str
+    )
+    list_params = [
+        ctx_param,
+        _param("search", Annotated[str | None, Query(max_length=200)], None),
+        _param("sort_by", sort_keys | None, resource.default_sort or None),
+        _param("sort_order", SortOrder, "asc"),
+        _param("skip", Annotated[int, Query(ge=0, le=2**63 - 1)], 0),
+        _param("limit", Annotated[int | None, Query(ge=1, le=1000)], None),
+        *(_param(key, f.annotation, f.default) for key, f in filters.items()),
+    ]
+    doc = f"The {resource.label}s the caller may see."
+    list_items.__doc__ = doc
+    both(router, "GET", resource.path, response_model=_list_of(resource.read), name=f"list_{name}")(
+        requires(resource.module, Op.READ)(_endpoint(list_items, list_params, list[Any]))
+    )
+
+    async def read_item(ctx: Context, **path: Any) -> Any:
+        return await ResourceRepository(ctx, resource).get(_key(path[resource.id_field]))
+
+    both(router, "GET", resource.item_path, response_model=resource.read, name=f"read_{name}")(
+        requires(resource.module, Op.READ)(_endpoint(read_item, [ctx_param, id_param], Any))
+    )
+
+    if resource.create is not None:
+        body_type = _body(resource.create)
+
+        async def create_item(ctx: Context, body: Any) -> Any:
+            values = body.model_dump(exclude_unset=False)
+            return await ResourceRepository(ctx, resource).create(values)
+
+        params = [ctx_param, _param("body", body_type)]
+        both(
+            router,
+            "POST",
+            resource.path,
+            response_model=resource.read,
+            status_code=201,
+            name=f"create_{name}",
+        )(requires(resource.module, Op.WRITE)(_endpoint(create_item, params, Any)))
+
+    if resource.update is not None:
+        patch_type = _body(resource.update)
+
+        async def update_item(ctx: Context, body: Any, **path: Any) -> Any:
+            repo = ResourceRepository(ctx, resource)
+            row = await repo.get(_key(path[resource.id_field]))
+            return await repo.update(row, body.model_dump(exclude_unset=True))
+
+        params = [ctx_param, id_param, _param("body", patch_type)]
+        both(
+            router,
+            "PATCH",
+            resource.item_path,
+            response_model=resource.read,
+            name=f"update_{name}",
+        )(requires(resource.module, Op.MODIFY)(_endpoint(update_item, params, Any)))
+
+    async def delete_item(ctx: Context, **path: Any) -> Response:
+        repo = ResourceRepository(ctx, resource)
+        await repo.delete(await repo.get(_key(path[resource.id_field])))
+        return Response(status_code=204)
+
+    both(router, "DELETE", resource.item_path, status_code=204, name=f"delete_{name}")(
+        requires(resource.module, Op.DELETE)(_endpoint(delete_item, [ctx_param, id_param], None))
+    )
+
+    if resource.batch_remove:
+        ids_type = IntIds if resource.id_type is int else StrIds
+
+        async def delete_items(ctx: Context, body: Any) -> DeletedCount:
+            count = await ResourceRepository(ctx, resource).delete_many(list(body.ids))
+            return DeletedCount(deleted_count=count)
+
+        params = [ctx_param, _param("body", _body(ids_type))]
+        both(
+            router,
+            "POST",
+            f"{resource.path}/batch-remove",
+            response_model=DeletedCount,
+            name=f"delete_many_{name}",
+        )(requires(resource.module, Op.DELETE)(_endpoint(delete_items, params, DeletedCount)))
+
+
+def _id_type(resource: Resource[Any]) -> Any:
+    if resource.id_type is int:
+        return DbInt
+    if resource.id_type is UUID:
+        return UUID
+    return Annotated[str, Path(min_length=1, max_length=128)]
+
+
+def _key(value: Any) -> Any:
+    # Ids are stored as text: a uuid from the path is compared as its canonical string.
+    return str(value) if isinstance(value, UUID) else value
+
+
+def _list_of(model: Any) -> Any:
+    return list[model]
+
+
+def _body(model: Any) -> Any:
+    return Annotated[model, Body()]

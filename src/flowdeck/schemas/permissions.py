@@ -1,0 +1,85 @@
+"""Permission modules, their privileges, roles and role privileges (the seed's shapes)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+
+PrivOperationType = Literal["READ", "WRITE", "MODIFY", "DELETE"]
+
+
+class ModuleRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    module_id: str
+    module_name: str
+    is_sys: bool
+    c_uid: int | None
+    m_uid: int | None
+    ctime: datetime
+    utime: datetime
+
+
+class ModulePrivCreate(BaseModel):
+    priv_id: str = Field(min_length=1, max_length=128)
+    priv_name: str = Field(min_length=1, max_length=128)
+    is_sys_priv: StrictBool
+    priv_opr_type: PrivOperationType = "READ"
+
+
+class ModulePrivUpdate(BaseModel):
+    priv_name: str | None = Field(None, min_length=1, max_length=128)
+    is_sys_priv: StrictBool | None = None
+    priv_opr_type: PrivOperationType | None = None
+
+
+class ModulePrivRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    module_id: str
+    priv_id: str
+    priv_name: str
+    is_sys_priv: bool
+    priv_opr_type: PrivOperationType
+    c_uid: int | None
+    m_uid: int | None
+    ctime: datetime
+    utime: datetime
+
+
+class RoleCreate(BaseModel):
+    role_id: str | None = Field(None, min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")
+    role_name: str = Field(min_length=1, max_length=128)
+
+
+class RoleUpdate(BaseModel):
+    role_name: str | None = Field(None, min_length=1, max_length=128)
+
+
+class RoleRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    role_id: str
+    role_name: str
+    is_sys_role: bool
+
+
+class RolePrivCreate(BaseModel):
+    module_id: str = Field(min_length=1, max_length=64)
+    priv_id: str = Field(min_length=1, max_length=64)
+
+
+class RolePrivRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    role_id: str
+    module_id: str
+    module_name: str
+    priv_id: str
+    priv_name: str
+    is_sys_priv: bool
+    priv_opr_type: PrivOperationType
+    c_uid: int | None
+    ctime: datetime

@@ -1,0 +1,57 @@
+"""Tenants and the roles bound to users in them, with the seed's field names."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+
+
+class TenantCreate(BaseModel):
+    tenant_name: str = Field(min_length=1, max_length=64)
+    is_sys: StrictBool = False
+    is_active: StrictBool = True
+    note: str | None = Field(None, max_length=2000)
+    tenant_id: UUID | None = None
+
+
+class TenantUpdate(BaseModel):
+    tenant_name: str | None = Field(None, min_length=1, max_length=64)
+    is_sys: StrictBool | None = None
+    is_active: StrictBool | None = None
+    note: str | None = Field(None, max_length=2000)
+
+
+class TenantRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    tenant_name: str = Field(validation_alias="name")
+    is_sys: bool
+    is_active: bool
+    note: str | None = Field(validation_alias="description")
+    tenant_id: UUID = Field(validation_alias="id")
+    c_uid: int | None
+    m_uid: int | None
+    ctime: datetime = Field(validation_alias="created_at")
+    utime: datetime = Field(validation_alias="updated_at")
+
+
+class TenantUserRoleCreate(BaseModel):
+    tenant_id: UUID
+    role_id: str = Field(min_length=1, max_length=32)
+    uid: int | None = Field(None, ge=1, le=2**63 - 1)
+    username: str | None = Field(None, min_length=1, max_length=150)
+
+
+class TenantUserRoleRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    tenant_id: UUID
+    tenant_name: str
+    uid: int
+    username: str
+    nickname: str | None
+    role_id: str
+    role_name: str
