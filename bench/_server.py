@@ -255,6 +255,23 @@ class LoadClient:
         async with self._session.post(path, data=orjson.dumps(json), headers=_JSON) as resp:
             return Answer(resp.status, await resp.read())
 
+    async def get(self, path: str) -> Answer:
+        async with self._session.get(path) as resp:
+            return Answer(resp.status, await resp.read())
+
+    async def delete(self, path: str) -> Answer:
+        async with self._session.delete(path) as resp:
+            return Answer(resp.status, await resp.read())
+
+    async def upload(self, path: str, name: str, content: bytes) -> Answer:
+        """A multipart/form-data POST of one file (field `file`), as a browser sends it."""
+        import aiohttp
+
+        form = aiohttp.FormData()
+        form.add_field("file", content, filename=name)
+        async with self._session.post(path, data=form) as resp:
+            return Answer(resp.status, await resp.read())
+
     async def aclose(self) -> None:
         await self._session.close()
 
