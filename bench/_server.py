@@ -42,6 +42,21 @@ ECHO: dict[str, Any] = {
 }
 
 
+def delay_flow(seconds: float) -> dict[str, Any]:
+    """ChatInput -> Delay(seconds) -> ChatOutput: a run that waits, as on I/O."""
+    return {
+        "nodes": [
+            {"id": "in", "type": "ChatInput"},
+            {"id": "wait", "type": "Delay", "params": {"seconds": seconds}},
+            {"id": "out", "type": "ChatOutput"},
+        ],
+        "edges": [
+            {"from": "in.message", "to": "wait.input_value"},
+            {"from": "wait.message", "to": "out.input_value"},
+        ],
+    }
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -28,7 +28,6 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import orjson
 
@@ -37,6 +36,7 @@ from bench._server import (
     MB,
     LoadClient,
     Server,
+    delay_flow,
     flowdeck_server,
     load_client,
     pct,
@@ -52,17 +52,7 @@ P99_SLACK = 0.005
 WARMUP = 0.2  # of the duration
 DRAIN_TIMEOUT = 60.0
 UPLOAD = os.urandom(256 * 1024)
-SLOW: dict[str, Any] = {
-    "nodes": [
-        {"id": "in", "type": "ChatInput"},
-        {"id": "wait", "type": "Delay", "params": {"seconds": 5}},
-        {"id": "out", "type": "ChatOutput"},
-    ],
-    "edges": [
-        {"from": "in.message", "to": "wait.input_value"},
-        {"from": "wait.message", "to": "out.input_value"},
-    ],
-}
+SLOW = delay_flow(5.0)  # cancelled long before it ends
 WEIGHTS = {"sync": 4, "background": 2, "stream": 1, "build": 1, "cancel": 1, "upload": 1}
 
 
