@@ -7,8 +7,8 @@ a failed or oversized upload leaves the previous content, and no partial object,
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterator
-from contextlib import AsyncExitStack, aclosing, contextmanager, suppress
+from collections.abc import AsyncIterable, AsyncIterator
+from contextlib import AsyncExitStack, aclosing
 from functools import cache
 from typing import TYPE_CHECKING, cast
 
@@ -19,17 +19,17 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from flowdeck.errors import InvalidInputError, NotFoundError
 from flowdeck.storage.base import CHUNK, StorageError, content_type_of, safe_name
+from flowdeck.storage.s3_io import Upload, body_chunks, chain, code, iterate, mapped
 
 if TYPE_CHECKING:
     from aiobotocore.response import StreamingBody
     from aiobotocore.session import AioSession
     from types_aiobotocore_s3 import S3Client
     from types_aiobotocore_s3.literals import BucketLocationConstraintType
-    from types_aiobotocore_s3.type_defs import CompletedPartTypeDef, ObjectIdentifierTypeDef
+    from types_aiobotocore_s3.type_defs import ObjectIdentifierTypeDef
 
 # S3 wants every part of a multipart upload but the last to be at least 5 MiB.
 MIN_PART = 5 * 1024 * 1024
-MISSING = frozenset({"NoSuchKey", "NotFound", "404"})
 NO_BUCKET = frozenset({"NoSuchBucket", "NotFound", "404"})
 
 
@@ -115,8 +115,8 @@ class S3Storage:
         key = self.key(folder, name)
         old = await self._body(key, name, missing_ok=True) if append else None
         # S3 has no append: the new object is the old bytes followed by the new ones.
-        source = _iterate(chunks) if old is None else _chain(_body_chunks(old, CHUNK), chunks)
-        upload = _Upload(self.client, self.bucket, key, content_type_of(name))
+        source = iterate(chunks) if old is None else chain(body_chunks(old, CHUNK), chunks)
+        upload = Upload(self.client, self.bucket, key, content_type_of(name))
         written = 0
         buffer = bytearray()
         try:
@@ -129,10 +129,10 @@ class S3Storage:
                         )
                     buffer += chunk
                     if len(buffer) >= self.part_size:
-                        with _mapped(name):
+                        with mapped(name):
                             await upload.part(bytes(buffer))
                         buffer.clear()
-            with _mapped(name):
+            with mapped(name):
                 await upload.finish(bytes(buffer))
         except BaseException:
             # Shielded: this also runs when the upload is cancelled.
@@ -144,19 +144,19 @@ class S3Storage:
     async def open(self, folder: str, name: str, chunk_size: int = CHUNK) -> AsyncIterator[bytes]:
         body = await self._body(self.key(folder, name), name)
         assert body is not None
-        return _body_chunks(body, chunk_size)
+        return body_chunks(body, chunk_size)
 
     async def read(self, folder: str, name: str) -> bytes:
         body = await self._body(self.key(folder, name), name)
         assert body is not None
         try:
-            with _mapped(name):
+            with mapped(name):
                 return await body.read()
         finally:
             body.close()
 
     async def size(self, folder: str, name: str) -> int:
-        with _mapped(name):
+        with mapped(name):
             head = await self.client.head_object(Bucket=self.bucket, Key=self.key(folder, name))
         return head["ContentLength"]
 
@@ -171,7 +171,7 @@ class S3Storage:
         # S3 deletes a missing key without complaint; the contract wants to know.
         if not await self.exists(folder, name):
             return False
-        with _mapped(name):
+        with mapped(name):
             await self.client.delete_object(Bucket=self.bucket, Key=self.key(folder, name))
         return True
 
@@ -184,7 +184,7 @@ class S3Storage:
             batch: list[ObjectIdentifierTypeDef] = [
                 {"Key": k} for k in keys[start : start + self.batch]
             ]
-            with _mapped(folder):
+            with mapped(folder):
                 answer = await self.client.delete_objects(
                     Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True}
                 )
@@ -204,14 +204,14 @@ class S3Storage:
             PaginationConfig={"PageSize": self.batch},
         )
         keys: list[str] = []
-        with _mapped(folder):
+        with mapped(folder):
             async for page in pages:
                 keys.extend(item["Key"] for item in page.get("Contents", []) if "Key" in item)
         return keys
 
     async def _body(self, key: str, name: str, *, missing_ok: bool = False) -> StreamingBody | None:
         try:
-            with _mapped(name):
+            with mapped(name):
                 answer = await self.client.get_object(Bucket=self.bucket, Key=key)
         except NotFoundError:
             if missing_ok:
@@ -226,7 +226,7 @@ class S3Storage:
                 await client.head_bucket(Bucket=self.bucket)
                 return
             except ClientError as exc:
-                if _code(exc) not in NO_BUCKET:
+                if code(exc) not in NO_BUCKET:
                     raise
             if self.region == "us-east-1":
                 await client.create_bucket(Bucket=self.bucket)
@@ -246,96 +246,7 @@ class S3Storage:
             ) from exc
 
 
-class _Upload:
-    """One object being written: a plain PUT when it fits in one part, else a multipart upload."""
-
-    def __init__(self, client: S3Client, bucket: str, key: str, content_type: str) -> None:
-        self.client, self.bucket, self.key, self.content_type = client, bucket, key, content_type
-        self.upload_id: str | None = None
-        self.parts: list[CompletedPartTypeDef] = []
-
-    async def part(self, data: bytes) -> None:
-        if self.upload_id is None:
-            started = await self.client.create_multipart_upload(
-                Bucket=self.bucket, Key=self.key, ContentType=self.content_type
-            )
-            self.upload_id = started["UploadId"]
-        number = len(self.parts) + 1
-        sent = await self.client.upload_part(
-            Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, PartNumber=number, Body=data
-        )
-        self.parts.append({"ETag": sent["ETag"], "PartNumber": number})
-
-    async def finish(self, rest: bytes) -> None:
-        if self.upload_id is None:
-            await self.client.put_object(
-                Bucket=self.bucket, Key=self.key, Body=rest, ContentType=self.content_type
-            )
-            return
-        if rest:
-            await self.part(rest)
-        await self.client.complete_multipart_upload(
-            Bucket=self.bucket,
-            Key=self.key,
-            UploadId=self.upload_id,
-            MultipartUpload={"Parts": self.parts},
-        )
-        self.upload_id = None
-
-    async def abort(self) -> None:
-        if self.upload_id is None:
-            return
-        upload_id, self.upload_id = self.upload_id, None
-        # On failure the store's lifecycle rules reap the upload; the first error is what matters.
-        with suppress(ClientError, BotoCoreError):
-            await self.client.abort_multipart_upload(
-                Bucket=self.bucket, Key=self.key, UploadId=upload_id
-            )
-
-
 @cache
 def _session() -> AioSession:
     """One per process: it caches the service models every new client would load again."""
     return get_session()
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
-@contextmanager
-def _mapped(name: str) -> Iterator[None]:
-    """The client's errors as the contract's: NotFoundError for a missing key, else OSError."""
-    try:
-        yield
-    except ClientError as exc:
-        if _code(exc) in MISSING:
-            raise NotFoundError(f"file {name} not found", field="file_name") from exc
-        raise StorageError(f"the object store failed on {name}: {exc}") from exc
-    except BotoCoreError as exc:
-        raise StorageError(f"the object store failed on {name}: {exc}") from exc
-
-
-async def _body_chunks(body: StreamingBody, chunk_size: int) -> AsyncGenerator[bytes, None]:
-    try:
-        with _mapped("download"):
-            async for chunk in body.iter_chunks(chunk_size):
-                yield chunk
-    finally:
-        # Synchronous on purpose: this also runs when the client goes away mid-download.
-        body.close()
-
-
-async def _iterate(chunks: AsyncIterable[bytes]) -> AsyncGenerator[bytes, None]:
-    async for chunk in chunks:
-        yield chunk
-
-
-async def _chain(
-    first: AsyncGenerator[bytes, None], then: AsyncIterable[bytes]
-) -> AsyncGenerator[bytes, None]:
-    async with aclosing(first):
-        async for chunk in first:
-            yield chunk
-    async for chunk in then:
-        yield chunk
