@@ -1,7 +1,9 @@
 """Soak: minutes of mixed load on one embedded server, with no 5xx, flat memory, steady p99.
 
-`python -m bench.soak [--seconds 600] [--rate 50] [--clients 8]` (not part of `make bench`:
-it takes ten minutes by default). A real `flowdeck serve` on loopback, fresh SQLite data dir.
+`python -m bench.soak [--seconds 600] [--rate 50] [--clients 8] [--s3-endpoint URL]` (not
+part of `make bench`: it takes ten minutes by default; `--s3-endpoint` keeps the uploads in an
+S3-compatible store instead of the local disk). A real `flowdeck serve` on loopback, fresh
+SQLite data dir.
 CLIENTS callers share a paced schedule of RATE operations per second, cycling through a fixed
 shuffled mix: sync runs, streamed runs (ndjson), background (webhook) runs, builds whose
 event stream is read to its end, builds of a slow flow cancelled at once, and uploads that
@@ -261,11 +263,21 @@ def report(soak: Soak, rss: list[tuple[float, int]], seconds: float, runs: tuple
     return all(results)
 
 
-def main(seconds: float = 600.0, rate: float = 50.0, clients: int = 8) -> bool:
+def main(
+    seconds: float = 600.0, rate: float = 50.0, clients: int = 8, s3_endpoint: str = ""
+) -> bool:
     """Print the figures and a verdict per target; True when every target is met."""
-    header(f"soak: {seconds:g} s of mixed load at {rate:g} operations/s, {clients} clients")
-    retention = max(10, round(seconds * WARMUP / 2))
-    with flowdeck_server(event_retention_seconds=str(retention)) as fd:
+    where = f"S3 at {s3_endpoint}" if s3_endpoint else "local disk"
+    header(
+        f"soak: {seconds:g} s of mixed load at {rate:g} operations/s, {clients} clients; "
+        f"uploads on {where}"
+    )
+    settings = {"event_retention_seconds": str(max(10, round(seconds * WARMUP / 2)))}
+    if s3_endpoint:
+        # Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, as for botocore.
+        bucket = f"flowdeck-soak-{uuid.uuid4().hex[:8]}"
+        settings.update(storage="s3", s3_bucket=bucket, s3_endpoint_url=s3_endpoint)
+    with flowdeck_server(**settings) as fd:
         token, echo = setup_flow(fd, ECHO, name="echo")
         _, slow = setup_flow(fd, SLOW, name="slow")
         soak, rss = run_loop(load(fd, token, (echo, slow), seconds, rate, clients))
@@ -283,6 +295,12 @@ def _args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=600.0, help="load duration (600)")
     parser.add_argument("--rate", type=float, default=50.0, help="operations per second (50)")
     parser.add_argument("--clients", type=int, default=8, help="concurrent callers (8)")
+    parser.add_argument(
+        "--s3-endpoint",
+        default="",
+        help="keep uploads in a new bucket of the S3-compatible store at this URL "
+        "(credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY); default: local disk",
+    )
     args = parser.parse_args(argv)
     if args.seconds < 30 or args.rate <= 0 or args.clients < 1:
         parser.error("--seconds must be at least 30, --rate and --clients positive")
@@ -291,5 +309,5 @@ def _args(argv: list[str]) -> argparse.Namespace:
 
 if __name__ == "__main__":
     options = _args(sys.argv[1:])
-    main(options.seconds, options.rate, options.clients)
+    main(options.seconds, options.rate, options.clients, options.s3_endpoint)
     sys.exit(0)  # as the other benches: a missed target prints FAIL; only an error exits 1

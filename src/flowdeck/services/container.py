@@ -99,7 +99,8 @@ class Services:
             services = cls(settings, db, engine, bus, runs, graphs, worker, queue, key)
         else:
             services = cls._distributed(settings, role, worker_name, db, engine, graphs)
-        services.storage = storage_for(settings)
+        # Only API processes serve files: a worker needs no access to the object store.
+        services.storage = storage_for(settings) if role == "api" else None
         return services
 
     @classmethod

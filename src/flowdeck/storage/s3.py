@@ -8,7 +8,7 @@ a failed or oversized upload leaves the previous content, and no partial object,
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator
-from contextlib import AsyncExitStack, aclosing
+from contextlib import AsyncExitStack, aclosing, suppress
 from functools import cache
 from typing import TYPE_CHECKING, cast
 
@@ -113,7 +113,10 @@ class S3Storage:
         append: bool = False,
     ) -> int:
         key = self.key(folder, name)
-        old = await self._body(key, name, missing_ok=True) if append else None
+        old = None
+        if append:
+            with suppress(NotFoundError):
+                old = await self._body(key, name)
         # S3 has no append: the new object is the old bytes followed by the new ones.
         source = iterate(chunks) if old is None else chain(body_chunks(old, CHUNK), chunks)
         upload = Upload(self.client, self.bucket, key, content_type_of(name))
@@ -143,12 +146,10 @@ class S3Storage:
 
     async def open(self, folder: str, name: str, chunk_size: int = CHUNK) -> AsyncIterator[bytes]:
         body = await self._body(self.key(folder, name), name)
-        assert body is not None
         return body_chunks(body, chunk_size)
 
     async def read(self, folder: str, name: str) -> bytes:
         body = await self._body(self.key(folder, name), name)
-        assert body is not None
         try:
             with mapped(name):
                 return await body.read()
@@ -209,14 +210,9 @@ class S3Storage:
                 keys.extend(item["Key"] for item in page.get("Contents", []) if "Key" in item)
         return keys
 
-    async def _body(self, key: str, name: str, *, missing_ok: bool = False) -> StreamingBody | None:
-        try:
-            with mapped(name):
-                answer = await self.client.get_object(Bucket=self.bucket, Key=key)
-        except NotFoundError:
-            if missing_ok:
-                return None
-            raise
+    async def _body(self, key: str, name: str) -> StreamingBody:
+        with mapped(name):
+            answer = await self.client.get_object(Bucket=self.bucket, Key=key)
         return answer["Body"]
 
     async def _ensure_bucket(self, client: S3Client) -> None:
