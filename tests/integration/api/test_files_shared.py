@@ -12,6 +12,7 @@ import pytest
 from tests.conftest import ADMIN, S3_KEYS, login, s3_bucket_name
 from tests.integration.api.flow_docs import create
 from tests.integration.api.test_files import BLOB, V1, V2, upload_v1
+from tests.unit.storage.conftest import s3_storage
 
 from flowdeck.api.app import create_app
 from flowdeck.settings import Settings
@@ -40,7 +41,11 @@ async def two_apps(
             app = create_app(settings)
             await stack.enter_async_context(app.router.lifespan_context(app))
             client = await stack.enter_async_context(
-                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+                # An unexpected error is answered (500 JSON) rather than raised into the test.
+                httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
+                    base_url="http://test",
+                )
             )
             client.headers["Authorization"] = f"Bearer {await login(client, *ADMIN)}"
             client.cookies.clear()
@@ -83,6 +88,28 @@ async def test_files_uploaded_through_one_app_download_through_the_other(
     # Nothing went to either process's disk.
     assert not (tmp_path / "api1" / "files").exists()
     assert not (tmp_path / "api2" / "files").exists()
+
+
+async def test_an_unusable_bucket_is_a_clean_500_not_a_missing_file(
+    two_apps: Callable[..., AsyncIterator[Pair]], s3_endpoint: str
+) -> None:
+    bucket = s3_bucket_name()
+    api1, api2 = await two_apps(
+        storage="s3", s3_bucket=bucket, s3_endpoint_url=s3_endpoint, **S3_KEYS
+    )
+    flow_id = (await create(api1, "Lost bucket"))["id"]
+    name = (await upload_v1(api1, flow_id, "data.bin", BLOB)).json()["file_path"].split("/")[1]
+    operator = s3_storage(s3_endpoint, bucket)
+    await operator.start()
+    try:
+        await operator.delete_folder(flow_id)
+        await operator.client.delete_bucket(Bucket=bucket)
+    finally:
+        await operator.close()
+    failed = await api2.get(f"{V1}/download/{flow_id}/{name}")
+    assert failed.status_code == 500
+    assert failed.json()["code"] == "internal_error"
+    assert failed.json()["request_id"]
 
 
 async def test_per_process_local_storage_misses_the_other_apps_files(
