@@ -42,6 +42,21 @@ ECHO: dict[str, Any] = {
 }
 
 
+def delay_flow(seconds: float) -> dict[str, Any]:
+    """ChatInput -> Delay(seconds) -> ChatOutput: a run that waits, as on I/O."""
+    return {
+        "nodes": [
+            {"id": "in", "type": "ChatInput"},
+            {"id": "wait", "type": "Delay", "params": {"seconds": seconds}},
+            {"id": "out", "type": "ChatOutput"},
+        ],
+        "edges": [
+            {"from": "in.message", "to": "wait.input_value"},
+            {"from": "wait.message", "to": "out.input_value"},
+        ],
+    }
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -253,6 +268,23 @@ class LoadClient:
 
     async def post(self, path: str, json: Any = None) -> Answer:
         async with self._session.post(path, data=orjson.dumps(json), headers=_JSON) as resp:
+            return Answer(resp.status, await resp.read())
+
+    async def get(self, path: str) -> Answer:
+        async with self._session.get(path) as resp:
+            return Answer(resp.status, await resp.read())
+
+    async def delete(self, path: str) -> Answer:
+        async with self._session.delete(path) as resp:
+            return Answer(resp.status, await resp.read())
+
+    async def upload(self, path: str, name: str, content: bytes) -> Answer:
+        """A multipart/form-data POST of one file (field `file`), as a browser sends it."""
+        import aiohttp
+
+        form = aiohttp.FormData()
+        form.add_field("file", content, filename=name)
+        async with self._session.post(path, data=form) as resp:
             return Answer(resp.status, await resp.read())
 
     async def aclose(self) -> None:

@@ -31,6 +31,7 @@ from bench._server import (
     ECHO,
     Answer,
     client,
+    delay_flow,
     load_client,
     median,
     pct,
@@ -43,17 +44,7 @@ from bench.server_background import CLIENTS, embedded
 TARGET_RUNS_PER_S = 300.0
 TARGET_LATENCY_MS = 10.0
 WORKER_CONCURRENCY = 64
-DELAYED = {
-    "nodes": [
-        {"id": "in", "type": "ChatInput"},
-        {"id": "wait", "type": "Delay", "params": {"seconds": 0.05}},
-        {"id": "out", "type": "ChatOutput"},
-    ],
-    "edges": [
-        {"from": "in.message", "to": "wait.input_value"},
-        {"from": "wait.message", "to": "out.input_value"},
-    ],
-}
+DELAYED = delay_flow(0.05)
 
 
 def _login(url: str) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from bench._server import (
+    delay_flow,
     flowdeck_server,
     load_client,
     median,
@@ -34,17 +35,7 @@ DELAY = 1.0
 CLIENTS = 8  # below the SQLite pool's 15 connections: see server_sync.CLIENTS
 DRAIN_TIMEOUT = 60.0
 
-DELAYED: dict[str, Any] = {
-    "nodes": [
-        {"id": "in", "type": "ChatInput"},
-        {"id": "wait", "type": "Delay", "params": {"seconds": DELAY}},
-        {"id": "out", "type": "ChatOutput"},
-    ],
-    "edges": [
-        {"from": "in.message", "to": "wait.input_value"},
-        {"from": "wait.message", "to": "out.input_value"},
-    ],
-}
+DELAYED = delay_flow(DELAY)
 
 
 def reference_app() -> Any:

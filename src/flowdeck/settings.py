@@ -60,6 +60,14 @@ class Settings(BaseSettings):
     executions_prefix: str = "/x"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     public_flows: bool = True
+    storage: Literal["local", "s3"] = "local"
+    storage_shared: bool = Field(False, description="data_dir is on a volume every process shares")
+    s3_bucket: str = ""
+    s3_endpoint_url: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = ""
+    s3_prefix: str = ""
 
     @field_validator("executions_prefix")
     @classmethod
@@ -67,6 +75,13 @@ class Settings(BaseSettings):
         if value and (not value.startswith("/") or value.endswith("/")):
             raise ValueError("must start with '/' and not end with '/' (or be empty)")
         return value
+
+    @field_validator("s3_prefix")
+    @classmethod
+    def _s3_prefix(cls, value: str) -> str:
+        if value.startswith("/"):
+            raise ValueError("must not start with '/'")
+        return value if not value or value.endswith("/") else value + "/"
 
     @field_validator("database_url")
     @classmethod
@@ -85,6 +100,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 "FLOWDECK_WORKERS > 1 needs the distributed mode "
                 "(FLOWDECK_BROKER_URL, FLOWDECK_REDIS_URL, PostgreSQL)"
+            )
+        if self.storage == "s3" and not self.s3_bucket:
+            raise ValueError("FLOWDECK_STORAGE=s3 needs FLOWDECK_S3_BUCKET")
+        if self.broker_url and self.storage == "local" and not self.storage_shared:
+            # Each API process would keep its own uploads: behind a balancer, downloads miss.
+            raise ValueError(
+                "the distributed mode (FLOWDECK_BROKER_URL) needs file storage every API "
+                "process shares: FLOWDECK_STORAGE=s3 with FLOWDECK_S3_BUCKET, or "
+                "FLOWDECK_STORAGE_SHARED=true when FLOWDECK_DATA_DIR is a shared volume"
             )
         return self
 

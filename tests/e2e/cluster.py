@@ -76,6 +76,8 @@ class Cluster:
             FLOWDECK_REDIS_URL=REDIS_URL,
             FLOWDECK_REDIS_PREFIX=self.prefix,
             FLOWDECK_DATA_DIR=str(self.tmp / "data"),
+            # Every process of the cluster runs on this machine, in the same data directory.
+            FLOWDECK_STORAGE_SHARED="true",
             FLOWDECK_SUPERUSER="admin",
             FLOWDECK_SUPERUSER_PASSWORD=PASSWORD,
             FLOWDECK_SECRET_KEY="cluster-secret-key-long-enough-for-hs256",

@@ -25,7 +25,11 @@ PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 def settings(broker_url: str = REDIS_URL, prefix: str = "fdq") -> Settings:
     return Settings(
-        database_url=PG_URL, broker_url=broker_url, redis_url=REDIS_URL, redis_prefix=prefix
+        database_url=PG_URL,
+        broker_url=broker_url,
+        redis_url=REDIS_URL,
+        redis_prefix=prefix,
+        storage_shared=True,
     )
 
 

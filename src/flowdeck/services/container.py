@@ -38,6 +38,23 @@ log = logging.getLogger("flowdeck")
 DEFAULT_TENANT = "default"
 
 
+def storage_for(settings: Settings) -> Storage:
+    """Where uploads go: `<data_dir>/files`, or the S3 bucket every API process shares."""
+    if settings.storage == "local":
+        return LocalStorage(settings.data_dir / "files")
+    # Imported only when used: botocore takes a while to load (CLI and server start-up).
+    from flowdeck.storage.s3 import S3Storage
+
+    return S3Storage(
+        settings.s3_bucket,
+        prefix=settings.s3_prefix,
+        endpoint_url=settings.s3_endpoint_url,
+        region=settings.s3_region,
+        access_key_id=settings.s3_access_key_id,
+        secret_access_key=settings.s3_secret_access_key,
+    )
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -84,7 +101,8 @@ class Services:
             services = cls(settings, db, engine, bus, runs, graphs, worker, queue, key)
         else:
             services = cls._distributed(settings, role, worker_name, db, engine, graphs)
-        services.storage = LocalStorage(settings.data_dir / "files")
+        # Only API processes serve files: a worker needs no access to the object store.
+        services.storage = storage_for(settings) if role == "api" else None
         return services
 
     @classmethod
@@ -155,6 +173,8 @@ class Services:
     async def start(self) -> None:
         self.prepare()  # when create_app has not already begun it
         await self.db.migrate()
+        if self.storage is not None:
+            await self.storage.start()
         if self.role == "api":
             prehash, self._prehash = self._prehash, None
             await self._bootstrap(asyncio.wrap_future(prehash) if prehash else None)
@@ -189,6 +209,8 @@ class Services:
         redis = self.extras.get("redis")
         if redis is not None:
             await redis.aclose()
+        if self.storage is not None:
+            await self.storage.close()
         await self.db.dispose()
 
     async def execute_by_id(self, run_id: str, flow_stamp: str | None = None) -> RunState | None:

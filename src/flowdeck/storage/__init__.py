@@ -1,9 +1,10 @@
-"""Where uploaded files live: a small storage contract and its local-disk implementation."""
+"""Where uploaded files live: a small storage contract; local disk here, S3 in `storage.s3`."""
 
 from flowdeck.storage.base import (
     CHUNK,
     DEFAULT_CONTENT_TYPE,
     Storage,
+    StorageError,
     content_type_of,
     one_chunk,
     safe_name,
@@ -15,6 +16,7 @@ __all__ = [
     "DEFAULT_CONTENT_TYPE",
     "LocalStorage",
     "Storage",
+    "StorageError",
     "content_type_of",
     "one_chunk",
     "safe_name",

@@ -15,7 +15,16 @@ DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
 @runtime_checkable
 class Storage(Protocol):
-    """Files kept in folders (a flow id or a user id); one level deep, names checked."""
+    """Files kept in folders (a flow id or a user id); one level deep, names checked.
+
+    Failures of the medium itself (a disk, an unreachable object store) raise OSError.
+    """
+
+    async def start(self) -> None:
+        """Connect (and check the medium is usable) before the server takes requests."""
+        ...
+
+    async def close(self) -> None: ...
 
     async def save(
         self,
@@ -50,6 +59,10 @@ class Storage(Protocol):
     async def delete_folder(self, folder: str) -> int:
         """Remove a folder and its files; returns how many files went."""
         ...
+
+
+class StorageError(OSError):
+    """The storage medium failed (not a missing file: that is NotFoundError)."""
 
 
 def safe_name(name: str, field: str = "file_name") -> str:

@@ -21,6 +21,12 @@ class LocalStorage:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
 
+    async def start(self) -> None:
+        """Nothing to connect to: folders are made as files arrive."""
+
+    async def close(self) -> None:
+        """Nothing held open between calls."""
+
     def path(self, folder: str, name: str) -> Path:
         """Where a file lives; both parts are checked so nothing escapes the root."""
         base = self.root.resolve()

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import socket
+import sys
 import threading
 from queue import SimpleQueue
 from typing import Any
@@ -136,10 +137,13 @@ def worker_command(concurrency: int | None, name: str | None, shutdown: str | No
     try:
         settings = load_settings()
     except SettingsError as exc:
-        print(f"flowdeck: {exc.message}")
+        print(f"flowdeck: {exc.message}", file=sys.stderr)
         return 2
     if not settings.broker_url:
-        print("flowdeck: `flowdeck worker` needs FLOWDECK_BROKER_URL (and FLOWDECK_REDIS_URL)")
+        print(
+            "flowdeck: `flowdeck worker` needs FLOWDECK_BROKER_URL (and FLOWDECK_REDIS_URL)",
+            file=sys.stderr,
+        )
         return 2
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
