@@ -85,6 +85,11 @@ class Resource(Generic[M]):
     joins: tuple[tuple[Any, Any], ...] = ()  # (model, on clause) joined for sort and search
     # API field name -> model attribute, where the seed's names differ from the columns'.
     columns: Mapping[str, str] = field(default_factory=dict)
+    # A resource nested under another: the parent's id in the path ({parent_field}) limits
+    # every query to its rows and is set on every row created there.
+    parent_field: str | None = None
+    parent_attr: str | None = None
+    parent_model: type[Base] | None = None  # a missing parent is 404, like a missing row
     hooks: Hooks = field(default_factory=Hooks)
     batch_remove: bool = False  # POST {path}/batch-remove {"ids": [...]} -> deleted_count
     tags: tuple[str, ...] = ()

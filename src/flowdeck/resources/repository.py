@@ -24,16 +24,28 @@ def _repository_class(resource: Resource[Any]) -> type[Repository[Any]]:
 
 
 class ResourceRepository(Generic[M]):
-    def __init__(self, ctx: Context, resource: Resource[M]) -> None:
+    def __init__(self, ctx: Context, resource: Resource[M], parent: Any = None) -> None:
         self.ctx = ctx
         self.resource = resource
+        self.parent = parent
         self.rows: Repository[M] = _repository_class(resource)(ctx.session, ctx.principal.scope)
+
+    async def check_parent(self) -> None:
+        model = self.resource.parent_model
+        if model is not None and await self.ctx.session.get(model, self.parent) is None:
+            field = self.resource.parent_field
+            raise NotFoundError(f"{field} {self.parent} not found", field=field)
 
     def _id_column(self) -> Any:
         return getattr(self.resource.model, self.resource.id_attr)
 
     def visible(self, stmt: Select[Any]) -> Select[Any]:
-        return self.resource.hooks.visible(self.ctx, self.rows.scoped(stmt))
+        stmt = self.resource.hooks.visible(self.ctx, self.rows.scoped(stmt))
+        if self.resource.parent_attr is not None:
+            stmt = stmt.where(
+                getattr(self.resource.model, self.resource.parent_attr) == self.parent
+            )
+        return stmt
 
     def _column(self, ref: Any) -> Any:
         return getattr(self.resource.model, ref) if isinstance(ref, str) else ref
@@ -84,6 +96,8 @@ class ResourceRepository(Generic[M]):
 
     async def create(self, values: dict[str, Any]) -> M:
         values = self._columns(await self.resource.hooks.before_write(self.ctx, values, None))
+        if self.resource.parent_attr is not None:
+            values = {**values, self.resource.parent_attr: self.parent}
         if self.resource.audit:
             values = {**values, "c_uid": self.ctx.principal.user.id}
             values["m_uid"] = values["c_uid"]

@@ -61,20 +61,33 @@ def mount(
     """Serve `resource` on `router`: every route declares its privilege on the module."""
     filters = filters or {}
     name = resource.model.__name__
-    id_param = _param(resource.id_field, Annotated[_id_type(resource), Path()])
     ctx_param = _param("ctx", ContextDep)
+    # The parent's id (a nested resource) comes before the resource's own in every path.
+    scope_params = [ctx_param]
+    if resource.parent_field is not None:
+        text = Annotated[str, Path(min_length=1, max_length=128)]
+        scope_params.append(_param(resource.parent_field, text))
+    id_params = [*scope_params, _param(resource.id_field, Annotated[_id_type(resource), Path()])]
 
-    async def list_items(ctx: Context, **query: Any) -> list[Any]:
-        repo = ResourceRepository(ctx, resource)
+    async def repo(ctx: Context, params: dict[str, Any]) -> ResourceRepository[Any]:
+        parent = params.get(resource.parent_field) if resource.parent_field else None
+        rows = ResourceRepository(ctx, resource, parent)
+        await rows.check_parent()
+        return rows
+
+    def item_id(params: dict[str, Any]) -> Any:
+        return _key(params[resource.id_field])
+
+    async def list_items(ctx: Context, **params: Any) -> list[Any]:
         conditions = tuple(
-            c for key, f in filters.items() if (c := f.condition(ctx, query.get(key))) is not None
+            c for key, f in filters.items() if (c := f.condition(ctx, params.get(key))) is not None
         )
-        rows, _ = await repo.page(
-            query.get("search"),
-            query.get("sort_by"),
-            query.get("sort_order") == "desc",
-            query.get("skip") or 0,
-            query.get("limit"),
+        rows, _ = await (await repo(ctx, params)).page(
+            params.get("search"),
+            params.get("sort_by"),
+            params.get("sort_order") == "desc",
+            params.get("skip") or 0,
+            params.get("limit"),
             conditions,
         )
         return rows
@@ -83,7 +96,7 @@ def mount(
         StrEnum(f"{name}SortBy", {k: k for k in resource.sort}) if resource.sort else str
     )
     list_params = [
-        ctx_param,
+        *scope_params,
         _param("search", Annotated[str | None, Query(max_length=200)], None),
         _param("sort_by", sort_keys | None, resource.default_sort or None),
         _param("sort_order", SortOrder, "asc"),
@@ -91,27 +104,24 @@ def mount(
         _param("limit", Annotated[int | None, Query(ge=1, le=1000)], None),
         *(_param(key, f.annotation, f.default) for key, f in filters.items()),
     ]
-    doc = f"The {resource.label}s the caller may see."
-    list_items.__doc__ = doc
+    list_items.__doc__ = f"The {resource.label}s the caller may see."
     both(router, "GET", resource.path, response_model=_list_of(resource.read), name=f"list_{name}")(
         requires(resource.module, Op.READ)(_endpoint(list_items, list_params, list[Any]))
     )
 
-    async def read_item(ctx: Context, **path: Any) -> Any:
-        return await ResourceRepository(ctx, resource).get(_key(path[resource.id_field]))
+    async def read_item(ctx: Context, **params: Any) -> Any:
+        return await (await repo(ctx, params)).get(item_id(params))
 
     both(router, "GET", resource.item_path, response_model=resource.read, name=f"read_{name}")(
-        requires(resource.module, Op.READ)(_endpoint(read_item, [ctx_param, id_param], Any))
+        requires(resource.module, Op.READ)(_endpoint(read_item, id_params, Any))
     )
 
     if resource.create is not None:
-        body_type = _body(resource.create)
 
-        async def create_item(ctx: Context, body: Any) -> Any:
-            values = body.model_dump(exclude_unset=False)
-            return await ResourceRepository(ctx, resource).create(values)
+        async def create_item(ctx: Context, body: Any, **params: Any) -> Any:
+            return await (await repo(ctx, params)).create(body.model_dump())
 
-        params = [ctx_param, _param("body", body_type)]
+        params = [*scope_params, _param("body", _body(resource.create))]
         both(
             router,
             "POST",
@@ -122,14 +132,13 @@ def mount(
         )(requires(resource.module, Op.WRITE)(_endpoint(create_item, params, Any)))
 
     if resource.update is not None:
-        patch_type = _body(resource.update)
 
-        async def update_item(ctx: Context, body: Any, **path: Any) -> Any:
-            repo = ResourceRepository(ctx, resource)
-            row = await repo.get(_key(path[resource.id_field]))
-            return await repo.update(row, body.model_dump(exclude_unset=True))
+        async def update_item(ctx: Context, body: Any, **params: Any) -> Any:
+            rows = await repo(ctx, params)
+            row = await rows.get(item_id(params))
+            return await rows.update(row, body.model_dump(exclude_unset=True))
 
-        params = [ctx_param, id_param, _param("body", patch_type)]
+        params = [*id_params, _param("body", _body(resource.update))]
         both(
             router,
             "PATCH",
@@ -138,23 +147,23 @@ def mount(
             name=f"update_{name}",
         )(requires(resource.module, Op.MODIFY)(_endpoint(update_item, params, Any)))
 
-    async def delete_item(ctx: Context, **path: Any) -> Response:
-        repo = ResourceRepository(ctx, resource)
-        await repo.delete(await repo.get(_key(path[resource.id_field])))
+    async def delete_item(ctx: Context, **params: Any) -> Response:
+        rows = await repo(ctx, params)
+        await rows.delete(await rows.get(item_id(params)))
         return Response(status_code=204)
 
     both(router, "DELETE", resource.item_path, status_code=204, name=f"delete_{name}")(
-        requires(resource.module, Op.DELETE)(_endpoint(delete_item, [ctx_param, id_param], None))
+        requires(resource.module, Op.DELETE)(_endpoint(delete_item, id_params, None))
     )
 
     if resource.batch_remove:
         ids_type = IntIds if resource.id_type is int else StrIds
 
-        async def delete_items(ctx: Context, body: Any) -> DeletedCount:
-            count = await ResourceRepository(ctx, resource).delete_many(list(body.ids))
+        async def delete_items(ctx: Context, body: Any, **params: Any) -> DeletedCount:
+            count = await (await repo(ctx, params)).delete_many(list(body.ids))
             return DeletedCount(deleted_count=count)
 
-        params = [ctx_param, _param("body", _body(ids_type))]
+        params = [*scope_params, _param("body", _body(ids_type))]
         both(
             router,
             "POST",

@@ -112,6 +112,9 @@ DUMMY = {
     # Role bindings are shared within a tenant (test_tenants covers who sees them).
     "relation_id": "999999",
     "tenant_id": ANY_ID,
+    "module_id": "no-such-module",
+    "priv_id": "no-such-priv",
+    "role_id": "no-such-role",
 }
 
 
