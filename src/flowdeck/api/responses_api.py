@@ -17,7 +17,7 @@ import orjson
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
-from flowdeck.api.deps import CurrentUser, ServicesDep, SessionDep, scope_of
+from flowdeck.api.deps import RunCaller, ServicesDep, SessionDep, scope_of
 from flowdeck.db.models import Run
 from flowdeck.db.repositories.base import Repository
 from flowdeck.db.repositories.flows import FlowRepository
@@ -174,7 +174,7 @@ async def create_response(
     body: ResponsesRequest,
     services: ServicesDep,
     session: SessionDep,
-    user: CurrentUser,
+    user: RunCaller,
 ) -> Any:
     """Run the flow named by `model` on `input`; the reply as a Response or its event stream."""
     if body.tools:
@@ -223,7 +223,7 @@ async def create_response(
 
 
 @router.get("/responses/{response_id}", response_model=ResponseObject, summary="Get Response")
-async def get_response(response_id: str, session: SessionDep, user: CurrentUser) -> ResponseObject:
+async def get_response(response_id: str, session: SessionDep, user: RunCaller) -> ResponseObject:
     """A response by id (e.g. one started with `background: true`), as it stands now."""
     rows = await ResponseRepository(session, scope_of(user)).list(
         Run.id == response_id, Run.trigger == TRIGGER

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from flowdeck.api.deps import CurrentUser, ServicesDep, scope_of
+from flowdeck.api.deps import RunCaller, ServicesDep, scope_of
 from flowdeck.api.responses import JSON
 from flowdeck.db.models import Flow, Run, User
 from flowdeck.errors import InvalidInputError
@@ -83,7 +83,7 @@ async def _flow(services: Services, user: User, ref: str) -> Flow:
 async def simplified_run_flow(
     flow_id_or_name: str,
     services: ServicesDep,
-    user: CurrentUser,
+    user: RunCaller,
     body: Annotated[SimplifiedRunRequest | None, Body()] = None,
     stream: bool = False,
 ) -> Any:
@@ -98,7 +98,7 @@ async def experimental_run_flow(
     flow_id_or_name: str,
     body: AdvancedRunRequest,
     services: ServicesDep,
-    user: CurrentUser,
+    user: RunCaller,
 ) -> Any:
     flow = await _flow(services, user, flow_id_or_name)
     per_component: dict[str, dict[str, Any]] = {}
@@ -126,7 +126,7 @@ async def webhook_run_flow(
     flow_id_or_name: str,
     request: Request,
     services: ServicesDep,
-    user: CurrentUser,
+    user: RunCaller,
 ) -> dict[str, Any]:
     flow = await _flow(services, user, flow_id_or_name)
     raw = await request.body()

@@ -16,7 +16,7 @@ import orjson
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
-from flowdeck.api.deps import CurrentUser, ServicesDep, SessionDep, scope_of
+from flowdeck.api.deps import RunCaller, ServicesDep, SessionDep, scope_of
 from flowdeck.api.responses import JSON
 from flowdeck.db.models import Run, User
 from flowdeck.db.repositories.base import Repository
@@ -185,7 +185,7 @@ async def execute_workflow(
     body: WorkflowExecutionRequest,
     services: ServicesDep,
     session: SessionDep,
-    user: CurrentUser,
+    user: RunCaller,
 ) -> Any:
     """Run a flow: wait for its result (default), stream its events, or start it as a job."""
     flow = await FlowRepository(session, scope_of(user)).by_ref(body.flow_id)
@@ -230,7 +230,7 @@ async def execute_workflow(
 @router.get("", response_model=WorkflowExecutionResponse, summary="Get Workflow Status")
 async def get_workflow_status(
     session: SessionDep,
-    user: CurrentUser,
+    user: RunCaller,
     job_id: Annotated[str | None, Query(description="Job ID to query")] = None,
 ) -> WorkflowExecutionResponse:
     """A job's status, with its outputs once it has ended."""
@@ -244,7 +244,7 @@ async def stop_workflow(
     body: WorkflowStopRequest,
     services: ServicesDep,
     session: SessionDep,
-    user: CurrentUser,
+    user: RunCaller,
 ) -> WorkflowStopResponse:
     """Cancel a queued or running job; stopping a cancelled job again is not an error."""
     run = await _job(session, user, body.job_id)
