@@ -41,7 +41,10 @@ class User(Timestamps, Base):
     optins: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # In every JWT issued to the user; raising it (logout, password change) revokes them all.
     token_version: Mapped[int] = mapped_column(
-        Integer, default=0, server_default="0", sort_order=1  # last, as the migration adds it
+        Integer,
+        default=0,
+        server_default="0",
+        sort_order=1,  # last, as the migration adds it
     )
 
 
