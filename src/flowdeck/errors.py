@@ -47,6 +47,22 @@ class PermissionDeniedError(FlowdeckError):
     code = "forbidden"
 
 
+class WeakPasswordError(InvalidInputError):
+    """A password the policy refuses (too short, equal to the username)."""
+
+    code = "weak_password"
+
+
+class TooManyAttemptsError(FlowdeckError):
+    """Too many failed logins; `retry_after` says in how many seconds to try again."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.retry_after = retry_after
+
+
 class InvalidStateError(FlowdeckError):
     """An operation does not fit the current state (e.g. resuming a finished run)."""
 

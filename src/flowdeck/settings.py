@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from flowdeck.auth.passwords import DEFAULT_MIN_LENGTH, password_problem
 from flowdeck.errors import FlowdeckError
 
 ENV_PREFIX = "FLOWDECK_"
@@ -68,6 +69,15 @@ class Settings(BaseSettings):
     s3_access_key_id: str = ""
     s3_secret_access_key: str = ""
     s3_prefix: str = ""
+    password_min_length: int = Field(DEFAULT_MIN_LENGTH, ge=1, le=200)
+    login_max_attempts: int = Field(5, ge=1, description="failed logins per username and window")
+    login_max_attempts_per_address: int = Field(
+        50, ge=1, description="failed logins per client address and window"
+    )
+    login_window_seconds: int = Field(300, ge=1)
+    auth_cache_seconds: float = Field(
+        5.0, ge=0, description="how long a process trusts a cached user or API key"
+    )
 
     @field_validator("executions_prefix")
     @classmethod
@@ -110,6 +120,11 @@ class Settings(BaseSettings):
                 "process shares: FLOWDECK_STORAGE=s3 with FLOWDECK_S3_BUCKET, or "
                 "FLOWDECK_STORAGE_SHARED=true when FLOWDECK_DATA_DIR is a shared volume"
             )
+        problem = self.superuser_password and password_problem(
+            self.superuser_password, self.superuser, self.password_min_length
+        )
+        if problem:
+            raise ValueError(f"FLOWDECK_SUPERUSER_PASSWORD {problem}")
         return self
 
     @cached_property

@@ -41,16 +41,25 @@ async def get_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-async def authenticate(request: Request, services: Services) -> User | None:
-    """The caller from a bearer token, the access cookie, or an API key; None if none given."""
-    cache = auth_cache(services)
+def bearer_token(request: Request) -> str | None:
     auth = request.headers.get("authorization", "")
-    token = auth[7:].strip() if auth[:7].lower() == "bearer " else None
-    token = token or request.cookies.get(ACCESS_COOKIE)
+    return (auth[7:].strip() or None) if auth[:7].lower() == "bearer " else None
+
+
+async def authenticate(request: Request, services: Services, cookie: bool = True) -> User | None:
+    """The caller from a bearer token, the access cookie (if `cookie`), or an API key; None
+    if none given."""
+    cache = auth_cache(services)
+    token = bearer_token(request)
+    if not token and cookie:
+        token = request.cookies.get(ACCESS_COOKIE)
     if token:
-        user = await cache.user(cache.token_subject(services.signing_key, token))
+        claims = cache.token_claims(services.signing_key, token)
+        user = await cache.user(claims.user_id)
         if user is None:
             raise AuthenticationError("user not found or inactive")
+        if user.token_version != claims.version:
+            raise AuthenticationError("token has been revoked (logout or password change)")
         return user
     key = request.headers.get("x-api-key") or request.query_params.get("x-api-key")
     if key:
@@ -96,6 +105,15 @@ async def current_principal(request: Request) -> Principal:
     return principal
 
 
+async def run_caller(request: Request) -> User:
+    """The caller of a run endpoint: an API key or a bearer token, as Langflow asks. The
+    session cookie alone is refused, so a page on another site cannot start runs with it."""
+    user = await authenticate(request, request.app.state.services, cookie=False)
+    if user is None:
+        raise AuthenticationError("run endpoints need an API key (x-api-key) or a bearer token")
+    return user
+
+
 async def superuser(user: Annotated[User, Depends(current_user)]) -> User:
     if not user.is_superuser:
         raise PermissionDeniedError("this needs a superuser")
@@ -106,6 +124,7 @@ OptionalUser = Annotated[User | None, Depends(optional_user)]
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 CurrentUser = Annotated[User, Depends(current_user)]
 Superuser = Annotated[User, Depends(superuser)]
+RunCaller = Annotated[User, Depends(run_caller)]
 
 
 async def current_scope(principal: PrincipalDep) -> Scope:

@@ -26,6 +26,8 @@ STATUS: dict[type[e.FlowdeckError], int] = {
     e.ConflictError: 409,
     e.InvalidStateError: 409,
     e.FlowValidationError: 422,
+    e.WeakPasswordError: 422,
+    e.TooManyAttemptsError: 429,
 }
 
 
@@ -49,6 +51,8 @@ def install(app: FastAPI) -> None:
         body: dict[str, Any] = {"detail": exc.message, **exc.to_dict()}
         body["request_id"] = request_id(request)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if isinstance(exc, e.TooManyAttemptsError):
+            headers = {"Retry-After": str(exc.retry_after)}
         return JSON(body, status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)

@@ -19,7 +19,7 @@ from fastapi.responses import StreamingResponse
 from flowdeck.access.catalog import Module, Op
 from flowdeck.access.declare import requires
 from flowdeck.access.guard import guarded_router
-from flowdeck.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep
+from flowdeck.api.deps import RunCaller, ScopeDep, ServicesDep, SessionDep
 from flowdeck.db.models import Run
 from flowdeck.db.repositories.base import Repository
 from flowdeck.db.repositories.flows import FlowRepository
@@ -177,7 +177,7 @@ async def create_response(
     body: ResponsesRequest,
     services: ServicesDep,
     session: SessionDep,
-    user: CurrentUser,
+    user: RunCaller,
     scope: ScopeDep,
 ) -> Any:
     """Run the flow named by `model` on `input`; the reply as a Response or its event stream."""
@@ -228,7 +228,7 @@ async def create_response(
 @router.get("/responses/{response_id}", response_model=ResponseObject, summary="Get Response")
 @requires(Module.RUNS, Op.READ)
 async def get_response(
-    response_id: str, session: SessionDep, user: CurrentUser, scope: ScopeDep
+    response_id: str, session: SessionDep, user: RunCaller, scope: ScopeDep
 ) -> ResponseObject:
     """A response by id (e.g. one started with `background: true`), as it stands now."""
     rows = await ResponseRepository(session, scope).list(

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from flowdeck.access.catalog import Module, Op
 from flowdeck.access.declare import requires
 from flowdeck.access.guard import guarded_router
-from flowdeck.api.deps import CurrentUser, ScopeDep, ServicesDep
+from flowdeck.api.deps import RunCaller, ScopeDep, ServicesDep
 from flowdeck.api.responses import JSON
 from flowdeck.db.models import Flow, Run
 from flowdeck.db.repositories.base import Scope
@@ -88,7 +88,7 @@ async def _flow(services: Services, scope: Scope, ref: str) -> Flow:
 async def simplified_run_flow(
     flow_id_or_name: str,
     services: ServicesDep,
-    user: CurrentUser,
+    user: RunCaller,
     scope: ScopeDep,
     body: Annotated[SimplifiedRunRequest | None, Body()] = None,
     stream: bool = False,
@@ -105,7 +105,7 @@ async def experimental_run_flow(
     flow_id_or_name: str,
     body: AdvancedRunRequest,
     services: ServicesDep,
-    user: CurrentUser,
+    user: RunCaller,
     scope: ScopeDep,
 ) -> Any:
     flow = await _flow(services, scope, flow_id_or_name)
@@ -135,7 +135,7 @@ async def webhook_run_flow(
     flow_id_or_name: str,
     request: Request,
     services: ServicesDep,
-    user: CurrentUser,
+    user: RunCaller,
     scope: ScopeDep,
 ) -> dict[str, Any]:
     flow = await _flow(services, scope, flow_id_or_name)

@@ -13,7 +13,7 @@ from flowdeck.auth.secrets import hash_password
 from flowdeck.db.models import User
 from flowdeck.errors import ConflictError, NotFoundError, PermissionDeniedError
 from flowdeck.schemas.users import PasswordReset, UserCreate, UserRead, UsersPage, UserUpdate
-from flowdeck.services.caches import auth_cache
+from flowdeck.services.accounts import commit_and_announce, require_valid_password, revoke_tokens
 
 router = guarded_router(prefix="/api/v1/users", tags=["Users"])
 
@@ -35,6 +35,7 @@ async def _check_name(session: SessionDep, username: str) -> None:
 async def add_user(
     body: UserCreate, caller: Superuser, session: SessionDep, services: ServicesDep
 ) -> User:
+    require_valid_password(services.settings, body.password, body.username)
     await _check_name(session, body.username)
     user = User(
         username=body.username,
@@ -85,10 +86,13 @@ async def patch_user(
     if "username" in values and values["username"] != user.username:
         await _check_name(session, values["username"])
     if "password" in values:
-        user.password_hash = hash_password(values.pop("password"))
+        password = values.pop("password")
+        require_valid_password(services.settings, password, values.get("username", user.username))
+        user.password_hash = hash_password(password)
+        revoke_tokens(user)
     for key, value in values.items():
         setattr(user, key, value)
-    await _commit_and_forget(session, services, user_id)
+    await commit_and_announce(services, session, user_id)
     return user
 
 
@@ -104,8 +108,10 @@ async def reset_password(
     if caller.id != user_id and not caller.is_superuser:
         raise PermissionDeniedError("you may only reset your own password")
     user = await _get(session, user_id, caller)
+    require_valid_password(services.settings, body.password, user.username)
     user.password_hash = hash_password(body.password)
-    await _commit_and_forget(session, services, user_id)
+    revoke_tokens(user)
+    await commit_and_announce(services, session, user_id)
     return user
 
 
@@ -118,11 +124,5 @@ async def delete_user(
         raise PermissionDeniedError("you cannot delete your own user")
     user = await _get(session, user_id, caller)
     await session.delete(user)
-    await _commit_and_forget(session, services, user_id)
+    await commit_and_announce(services, session, user_id)
     return {"detail": "User deleted"}
-
-
-async def _commit_and_forget(session: SessionDep, services: ServicesDep, user_id: int) -> None:
-    # Committed first, so no request can cache the old row again once it is forgotten.
-    await session.commit()
-    auth_cache(services).forget_user(user_id)

@@ -19,7 +19,7 @@ from fastapi.responses import StreamingResponse
 from flowdeck.access.catalog import Module, Op
 from flowdeck.access.declare import requires
 from flowdeck.access.guard import guarded_router
-from flowdeck.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep
+from flowdeck.api.deps import RunCaller, ScopeDep, ServicesDep, SessionDep
 from flowdeck.api.responses import JSON
 from flowdeck.db.models import Run
 from flowdeck.db.repositories.base import Repository, Scope
@@ -189,7 +189,7 @@ async def execute_workflow(
     body: WorkflowExecutionRequest,
     services: ServicesDep,
     session: SessionDep,
-    user: CurrentUser,
+    user: RunCaller,
     scope: ScopeDep,
 ) -> Any:
     """Run a flow: wait for its result (default), stream its events, or start it as a job."""
@@ -236,7 +236,7 @@ async def execute_workflow(
 @requires(Module.RUNS, Op.READ)
 async def get_workflow_status(
     session: SessionDep,
-    user: CurrentUser,
+    user: RunCaller,
     scope: ScopeDep,
     job_id: Annotated[str | None, Query(description="Job ID to query")] = None,
 ) -> WorkflowExecutionResponse:
@@ -252,7 +252,7 @@ async def stop_workflow(
     body: WorkflowStopRequest,
     services: ServicesDep,
     session: SessionDep,
-    user: CurrentUser,
+    user: RunCaller,
     scope: ScopeDep,
 ) -> WorkflowStopResponse:
     """Cancel a queued or running job; stopping a cancelled job again is not an error."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -42,24 +43,27 @@ def preview_api_key(key: str) -> str:
     return f"{key[:8]}...{key[-4:]}"
 
 
-def encode_token(key: str, subject: int, kind: str, minutes: int) -> str:
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    user_id: int
+    version: int  # the user's token version when it was issued
+    expires: float  # a Unix time
+
+
+def encode_token(key: str, subject: int, kind: str, minutes: int, version: int = 0) -> str:
     now = datetime.now(UTC)
     payload = {
         "sub": str(subject),
         "type": kind,
+        "ver": version,
         "iat": now,
         "exp": now + timedelta(minutes=minutes),
     }
     return jwt.encode(payload, key, algorithm=ALGORITHM)
 
 
-def decode_token(key: str, token: str, kind: str) -> int:
-    """The user id in a valid token of the given kind; AuthenticationError otherwise."""
-    return decode_token_expiry(key, token, kind)[0]
-
-
-def decode_token_expiry(key: str, token: str, kind: str) -> tuple[int, float]:
-    """(user id, expiry as a Unix time) of a valid token of the given kind."""
+def decode_token(key: str, token: str, kind: str) -> TokenClaims:
+    """The claims of a valid token of the given kind; AuthenticationError otherwise."""
     try:
         payload: dict[str, Any] = jwt.decode(token, key, algorithms=[ALGORITHM])
     except jwt.ExpiredSignatureError as exc:
@@ -69,6 +73,8 @@ def decode_token_expiry(key: str, token: str, kind: str) -> tuple[int, float]:
     if payload.get("type") != kind:
         raise AuthenticationError(f"not a {kind} token")
     try:
-        return int(payload["sub"]), float(payload["exp"])
+        # Tokens issued before token versions existed carry none: version 0, the column default.
+        version = int(payload.get("ver", 0))
+        return TokenClaims(int(payload["sub"]), version, float(payload["exp"]))
     except (KeyError, ValueError, TypeError) as exc:
         raise AuthenticationError("invalid token subject") from exc

@@ -1,9 +1,10 @@
 """Who is calling, without a database round trip per request: users and API keys, cached.
 
-Entries live a few seconds (another process may deactivate a user); changes made through
-this process invalidate them at once. API key uses are counted in memory and written in a
-short transaction of their own about once a second, never inside a request's transaction
-(on SQLite that would hold the write lock while the request starts a run).
+Entries live a few seconds (`FLOWDECK_AUTH_CACHE_SECONDS`: another process may deactivate a
+user or revoke their tokens); changes made through this process invalidate them at once, and
+with Redis every process is told at once (services/accounts.py). API key uses are counted
+in memory and written in a short transaction of their own about once a second, never inside
+a request's transaction (on SQLite that would hold the write lock while a request starts a run).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, select, update
 
-from flowdeck.auth.secrets import decode_token_expiry
+from flowdeck.auth.secrets import TokenClaims, decode_token
 from flowdeck.db.database import Database
 from flowdeck.db.models import ApiKey, Flow, User
 from flowdeck.db.raw import RawQuery, pg_fetch
@@ -28,7 +29,7 @@ from flowdeck.db.threaded import ThreadedSqlite
 
 log = logging.getLogger("flowdeck.auth")
 
-TTL = 5.0
+TTL = 5.0  # the default of FLOWDECK_AUTH_CACHE_SECONDS
 FLUSH_AFTER = 1.0
 MAX_ENTRIES = 10_000
 
@@ -58,29 +59,31 @@ class _Key:
 class AuthCache:
     """Users by id or name and API keys by hash, each kept for up to TTL seconds."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, ttl: float = TTL) -> None:
         self.db = db
+        self.ttl = ttl
         self._users: dict[Any, tuple[float, User]] = {}
-        self._tokens: dict[str, tuple[int, float]] = {}
+        self._forgotten = 0  # counts forget_user calls: a read that overlaps one is not kept
+        self._tokens: dict[str, TokenClaims] = {}
         self._keys: dict[str, _Key] = {}
         self._uses: dict[str, tuple[int, datetime]] = {}
         self._flush: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def token_subject(self, signing_key: str, token: str) -> int:
-        """The user id of a valid access token; verified once, then known until it expires.
+    def token_claims(self, signing_key: str, token: str) -> TokenClaims:
+        """The claims of a valid access token; verified once, then known until it expires.
 
-        Tokens are stateless (logout only drops the cookies), so a token verified once
-        stays valid until its expiry: checking the signature again would change nothing.
+        A token's signature and claims never change, so checking them again would change
+        nothing; whether its version is still the user's is checked per request.
         """
         hit = self._tokens.get(token)
-        if hit is not None and hit[1] > time.time():
-            return hit[0]
-        user_id, expires = decode_token_expiry(signing_key, token, "access")
+        if hit is not None and hit.expires > time.time():
+            return hit
+        claims = decode_token(signing_key, token, "access")
         if len(self._tokens) >= MAX_ENTRIES:
             self._tokens.clear()
-        self._tokens[token] = (user_id, expires)
-        return user_id
+        self._tokens[token] = claims
+        return claims
 
     async def user(self, user_id: int) -> User | None:
         """An active user by id, or None."""
@@ -97,18 +100,22 @@ class AuthCache:
         now = time.monotonic()
         if hit is not None and hit[0] > now:
             return hit[1]
+        forgotten = self._forgotten
         async with self.db.read_sessions() as session:
             user: User | None = (await session.execute(stmt, params)).scalar_one_or_none()
         if user is None or (active and not user.is_active):
             self._users.pop(key, None)
             return None
+        if forgotten != self._forgotten:
+            return user  # the row may predate a change announced meanwhile: not kept
         if len(self._users) >= MAX_ENTRIES:
             self._users.clear()
-        self._users[key] = (now + TTL, user)
+        self._users[key] = (now + self.ttl, user)
         return user
 
     def forget_user(self, user_id: int) -> None:
         """Drop a changed or deleted user (and name lookups, which may point to it)."""
+        self._forgotten += 1
         self._users.pop(user_id, None)
         for key in [k for k, (_, u) in self._users.items() if u.id == user_id]:
             self._users.pop(key, None)
@@ -127,7 +134,7 @@ class AuthCache:
                 return None
             if len(self._keys) >= MAX_ENTRIES:
                 self._keys.clear()
-            hit = self._keys[key_hash] = _Key(row[0], row[1], row[2], now + TTL)
+            hit = self._keys[key_hash] = _Key(row[0], row[1], row[2], now + self.ttl)
         count, _ = self._uses.get(hit.key_id, (0, None))
         self._uses[hit.key_id] = (count + 1, datetime.now(UTC))
         if self._flush is None:
@@ -222,5 +229,6 @@ def auth_cache(services: Any) -> AuthCache:
     """The process's AuthCache, kept with the services."""
     cache: AuthCache | None = services.extras.get("auth_cache")
     if cache is None:
-        cache = services.extras["auth_cache"] = AuthCache(services.db)
+        ttl = services.settings.auth_cache_seconds
+        cache = services.extras["auth_cache"] = AuthCache(services.db, ttl)
     return cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -167,11 +168,15 @@ class Services:
         wanted = s.superuser_password or s.auto_login
         if wanted and self._prehash is None and self._new_sqlite_database():
             pool = ThreadPoolExecutor(1, thread_name_prefix="flowdeck-start")
-            self._prehash = pool.submit(hash_password, s.superuser_password or s.superuser)
+            self._prehash = pool.submit(hash_password, _first_password(s))
             pool.shutdown(wait=False)  # the hash runs on; the thread ends with it
 
     async def start(self) -> None:
         self.prepare()  # when create_app has not already begun it
+        if self.role == "api":
+            from flowdeck.services import accounts
+
+            accounts.attach(self)  # before the subscriber starts: it listens for user changes
         await self.db.migrate()
         if self.storage is not None:
             await self.storage.start()
@@ -294,7 +299,7 @@ class Services:
                 password_hash = (
                     prehash.result()
                     if prehash is not None
-                    else await asyncio.to_thread(hash_password, s.superuser_password or s.superuser)
+                    else await asyncio.to_thread(hash_password, _first_password(s))
                 )
                 existing = User(
                     tenant_id=tenant.id,
@@ -327,3 +332,8 @@ class Services:
                     RunState.FAILED,
                     changes={"error": "the server stopped while this run was in progress"},
                 )
+
+
+def _first_password(settings: Settings) -> str:
+    # Auto-login without a password: a random one (the username would break the policy).
+    return settings.superuser_password or secrets.token_urlsafe(24)

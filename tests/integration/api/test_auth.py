@@ -76,7 +76,9 @@ async def test_user_admin_is_superuser_only(client: httpx.AsyncClient, make_user
     assert (await alice.get("/api/v1/users/")).status_code == 403
     listed = (await client.get("/api/v1/users/")).json()
     assert {u["username"] for u in listed["users"]} == {"admin", "alice"}
-    dup = await client.post("/api/v1/users/", json={"username": "alice", "password": "x"})
+    dup = await client.post(
+        "/api/v1/users/", json={"username": "alice", "password": "another-pw-1"}
+    )
     assert dup.status_code == 409
     me = (await alice.get("/api/v1/users/whoami")).json()
     assert (

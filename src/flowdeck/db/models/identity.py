@@ -46,6 +46,13 @@ class User(Timestamps, Base):
     email: Mapped[str | None] = mapped_column(String(255), nullable=True)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     optins: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # In every JWT issued to the user; raising it (logout, password change) revokes them all.
+    token_version: Mapped[int] = mapped_column(
+        Integer,
+        default=0,
+        server_default="0",
+        sort_order=1,  # last, as the migration adds it
+    )
 
 
 class ApiKey(Timestamps, Base):
