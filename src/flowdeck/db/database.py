@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -28,8 +30,9 @@ T = TypeVar("T")
 class Database:
     """One per process: the engine, a session factory, and schema upgrades."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, close_timeout: float = 5.0) -> None:
         self.url = url
+        self.close_timeout = close_timeout
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {
             "echo": echo,
@@ -61,8 +64,17 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # ORM reads of a row or two, with no transaction around them.
         self.read_sessions = async_sessionmaker(self.autocommit, expire_on_commit=False)
-        # Closed before the engine (the hot paths' own connections, `raw.pg_connection`).
+        # Closed before the engine (the hot paths' own connections, `raw.pg_connection`);
+        # the terminators end them without a word to the server when closing takes too long.
         self.closers: list[Callable[[], Awaitable[None]]] = []
+        self.terminators: list[Callable[[], None]] = []
+        # The engine's asyncpg connections, checked in or out, to terminate in that case.
+        self._drivers: weakref.WeakSet[Any] = weakref.WeakSet()
+        if not self.is_sqlite:
+            event.listen(self.engine.sync_engine, "connect", self._track)
+
+    def _track(self, dbapi_conn: Any, _record: Any) -> None:
+        self._drivers.add(dbapi_conn.driver_connection)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -99,10 +111,26 @@ class Database:
             await conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
+        """Close every connection, gracefully for up to `close_timeout` seconds.
+
+        A graceful close waits for the server (and for connections still in use); on a
+        server that went away without closing its sockets that is forever. Past the timeout
+        every connection is terminated: its socket closed, nothing more sent.
+        """
         closers, self.closers = self.closers, []
-        for close in closers:
-            await close()
-        await self.engine.dispose()
+        terminators, self.terminators = self.terminators, []
+        try:
+            async with asyncio.timeout(self.close_timeout):
+                for close in closers:
+                    await close()
+                await self.engine.dispose()
+        except TimeoutError:
+            log.warning("database connections not closed in %.1f s; terminated", self.close_timeout)
+            for terminate in terminators:
+                terminate()
+            for conn in list(self._drivers):
+                conn.terminate()
+            await self.engine.dispose(close=False)
 
 
 def json_dumps(value: Any) -> str:

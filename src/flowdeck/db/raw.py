@@ -36,7 +36,34 @@ class ConnectionLost(Exception):
     """The connection failed under a statement: it may run again once on a fresh one."""
 
 
+def is_lost(exc: BaseException, raw: asyncpg.Connection | None) -> bool:
+    """Whether `exc` means the connection broke, rather than a statement or its arguments
+    were wrong: those would fail again on any connection, so they are not retried.
+
+    asyncpg's InterfaceError covers both: its subclasses (DataError for an argument it
+    cannot encode, configuration and feature errors) never mean a lost connection; the bare
+    class does when the connection is closed ("connection is closed"), and otherwise means
+    misuse (an operation already in progress, a closed pool).
+    """
+    if not isinstance(exc, _BROKEN):
+        return False
+    if isinstance(exc, asyncpg.InterfaceError):
+        return type(exc) is asyncpg.InterfaceError and raw is not None and _closed(raw)
+    return True
+
+
+def _closed(raw: asyncpg.Connection) -> bool:
+    try:
+        return bool(raw.is_closed())
+    except asyncpg.InterfaceError:  # the pool detached it: its connection has closed
+        return True
+
+
 LOST = (ConnectionLost,)
+# A value refused by the server (SQLSTATE class 22: too long, out of range) or by asyncpg
+# before sending it (an argument it cannot encode; that DataError is only in `_base`, the
+# package's own DataError being the server's).
+BAD_VALUE = (asyncpg.DataError, asyncpg.exceptions._base.DataError)
 
 
 class RawQuery:
@@ -100,17 +127,23 @@ async def pg_connection(db: Database) -> AsyncIterator[asyncpg.Connection]:
 
     Beside SQLAlchemy's pool, not through it: a checkout from the async engine costs about
     0.14 ms of CPU, several times the statement it is for; one from asyncpg's pool, a third
-    of that. A broken connection raises ConnectionLost (an IntegrityError and the like pass).
+    of that. A broken connection raises ConnectionLost; any other error (an integrity or
+    data error, say) passes as raised, and the connection stays in the pool.
     """
+    raw: asyncpg.Connection | None = None
     try:
         pool = await _pool(db)
         async with pool.acquire() as raw:
             try:
                 yield raw
-            except _BROKEN:
-                raw.terminate()  # the pool opens a new one in its place
+            except _BROKEN as exc:
+                if is_lost(exc, raw) and not _closed(raw):
+                    raw.terminate()  # the pool opens a new one in its place
                 raise
     except _BROKEN as exc:
+        # Before a connection was taken, an InterfaceError is the pool refusing (closed).
+        if not is_lost(exc, raw):
+            raise
         raise ConnectionLost(str(exc)) from exc
 
 
@@ -135,7 +168,12 @@ async def _pool(db: Database) -> asyncpg.Pool:
         _POOLS.pop(id(db), None)
         await pool.close()
 
+    def terminate() -> None:
+        _POOLS.pop(id(db), None)
+        pool.terminate()
+
     db.closers.append(close)
+    db.terminators.append(terminate)
     return pool
 
 

@@ -65,7 +65,7 @@ class Services:
         worker_name: str = "local",
     ) -> Services:
         """Embedded (in-process queue and bus) unless a broker and Redis are configured."""
-        db = Database(settings.db_url)
+        db = Database(settings.db_url, close_timeout=settings.db_close_timeout)
         engine = Engine(
             allow_custom_code=settings.allow_custom_code,
             run_timeout=settings.run_timeout or None,

@@ -4,7 +4,7 @@ from flowdeck.db.models.files import FileRecord
 from flowdeck.db.models.flows import Flow, FlowTemplate, FlowVersion, Project
 from flowdeck.db.models.identity import ApiKey, Tenant, User
 from flowdeck.db.models.monitor import ChatSession, MessageRecord, Transaction, VertexBuild
-from flowdeck.db.models.runs import Run
+from flowdeck.db.models.runs import Run, RunStoreBatch
 
 __all__ = [
     "ApiKey",
@@ -16,6 +16,7 @@ __all__ = [
     "MessageRecord",
     "Project",
     "Run",
+    "RunStoreBatch",
     "Tenant",
     "Transaction",
     "User",
