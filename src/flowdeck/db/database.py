@@ -8,12 +8,13 @@ import logging
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -27,6 +28,37 @@ log = logging.getLogger("flowdeck.db")
 T = TypeVar("T")
 
 
+@dataclass(frozen=True, slots=True)
+class SqliteTarget:
+    """What sqlite3.connect is given for a SQLite URL, as SQLAlchemy's dialect reads it.
+
+    A URL may name a file (`sqlite:///path`) or be a SQLite URI (`sqlite:///file:path?
+    mode=rwc&uri=true`, whose options SQLite applies); connections of our own (threaded.py)
+    open the same thing the engine does.
+    """
+
+    database: str
+    uri: bool
+    timeout: float
+    path: Path | None  # the file on disk; None in memory
+
+    @classmethod
+    def of(cls, url: str) -> SqliteTarget:
+        parsed = make_url(url)
+        args, kwargs = parsed.get_dialect()().create_connect_args(parsed)
+        database, uri = str(args[0]), bool(kwargs.get("uri"))
+        path: Path | None = None
+        if uri:
+            from urllib.parse import parse_qs, unquote, urlsplit
+
+            parts = urlsplit(database)
+            if "memory" not in parse_qs(parts.query).get("mode", []) and parts.path:
+                path = Path(unquote(parts.path))
+        elif database and database != ":memory:":
+            path = Path(database)
+        return cls(database, uri, float(kwargs.get("timeout", 30)), path)
+
+
 class Database:
     """One per process: the engine, a session factory, and schema upgrades."""
 
@@ -34,16 +66,17 @@ class Database:
         self.url = url
         self.close_timeout = close_timeout
         self.is_sqlite = url.startswith("sqlite")
+        self.sqlite = SqliteTarget.of(url) if self.is_sqlite else None
         kwargs: dict[str, Any] = {
             "echo": echo,
             "json_serializer": json_dumps,
             "json_deserializer": json_loads,
         }
-        if self.is_sqlite:
+        if self.sqlite is not None:
             # Each aiosqlite connection is a thread: keep enough of them open that bursts of
             # requests do not open and close connections (run writes have their own writer).
-            kwargs["connect_args"] = {"timeout": 30}
-            if ":memory:" not in url and "mode=memory" not in url:
+            kwargs["connect_args"] = {"timeout": self.sqlite.timeout}
+            if self.sqlite.path is not None:
                 kwargs.update(pool_size=20, max_overflow=20)
         else:
             # Enough connections for a worker's concurrent runs: an overflow connection is
@@ -92,10 +125,8 @@ class Database:
 
     async def migrate(self) -> None:
         """Bring the schema to the newest migration."""
-        if self.is_sqlite:
-            path = self.url.split("///", 1)[-1]
-            if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if self.sqlite is not None and self.sqlite.path is not None:
+            self.sqlite.path.parent.mkdir(parents=True, exist_ok=True)
         async with self.engine.begin() as conn:
             if not self.is_sqlite:
                 from sqlalchemy import text

@@ -8,7 +8,7 @@ table definitions and type processing, done once, and skip the rest.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any, cast
 
 import asyncpg
@@ -60,9 +60,9 @@ def _closed(raw: asyncpg.Connection) -> bool:
 
 
 LOST = (ConnectionLost,)
-# A value refused by the server (SQLSTATE class 22: too long, out of range) or by asyncpg
-# before sending it (an argument it cannot encode; that DataError is only in `_base`, the
-# package's own DataError being the server's).
+# A value refused: by the server (SQLSTATE class 22: too long, out of range) or by asyncpg
+# before sending (an argument it cannot encode), both asyncpg.DataError; `_base.DataError`,
+# an InterfaceError, is the client-side one of other asyncpg versions.
 BAD_VALUE = (asyncpg.DataError, asyncpg.exceptions._base.DataError)
 
 
@@ -130,21 +130,24 @@ async def pg_connection(db: Database) -> AsyncIterator[asyncpg.Connection]:
     of that. A broken connection raises ConnectionLost; any other error (an integrity or
     data error, say) passes as raised, and the connection stays in the pool.
     """
-    raw: asyncpg.Connection | None = None
     try:
         pool = await _pool(db)
-        async with pool.acquire() as raw:
-            try:
-                yield raw
-            except _BROKEN as exc:
-                if is_lost(exc, raw) and not _closed(raw):
-                    raw.terminate()  # the pool opens a new one in its place
-                raise
+        raw = await pool.acquire()
     except _BROKEN as exc:
-        # Before a connection was taken, an InterfaceError is the pool refusing (closed).
-        if not is_lost(exc, raw):
+        if not is_lost(exc, None):  # an InterfaceError here is the pool refusing: closed
             raise
         raise ConnectionLost(str(exc)) from exc
+    try:
+        yield raw
+    except _BROKEN as exc:
+        if not is_lost(exc, raw):
+            raise
+        if not _closed(raw):
+            raw.terminate()  # the pool opens a new one in its place
+        raise ConnectionLost(str(exc)) from exc
+    finally:
+        with suppress(*_BROKEN):  # a broken connection is given back all the same
+            await pool.release(raw)
 
 
 async def _pool(db: Database) -> asyncpg.Pool:

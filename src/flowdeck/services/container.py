@@ -6,7 +6,6 @@ import asyncio
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import select
@@ -228,11 +227,10 @@ class Services:
         await self.queue.enqueue(job)
 
     def _new_sqlite_database(self) -> bool:
-        url = self.db.url
-        if self.role != "api" or not url.startswith("sqlite") or ":memory:" in url:
+        target = self.db.sqlite
+        if self.role != "api" or target is None or target.path is None:
             return False
-        path = Path(url.split("///", 1)[-1])
-        return bool(path.name) and not path.exists()
+        return bool(target.path.name) and not target.path.exists()
 
     async def _bootstrap(self, prehash: asyncio.Future[str] | None = None) -> None:
         """The default tenant and the first superuser, created when missing."""
