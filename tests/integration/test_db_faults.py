@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
@@ -37,17 +37,14 @@ async def _tenant(db: Database) -> None:
 
 
 @pytest.fixture
-def pg_url() -> Iterator[str]:
+def database_url() -> Iterator[str]:
+    """PostgreSQL only, for the `db` fixture (the SQLite tests here make their own)."""
     yield from _pg_database()
 
 
 @pytest.fixture
-async def pg(pg_url: str) -> AsyncIterator[Database]:
-    database = Database(Settings(database_url=pg_url).db_url)
-    await database.migrate()
-    await _tenant(database)
-    yield database
-    await database.dispose()
+def pg(db: Database) -> Database:
+    return db
 
 
 async def _backend(db: Database) -> int:
@@ -97,9 +94,9 @@ async def test_only_a_closed_connection_makes_an_interface_error_a_loss(pg: Data
 
 @pytest.mark.postgres
 async def test_closing_on_a_server_that_stopped_answering_is_bounded(
-    pg: Database, pg_url: str
+    pg: Database, database_url: str
 ) -> None:
-    async with pg_proxy(pg_url) as proxy:
+    async with pg_proxy(database_url) as proxy:
         db = Database(proxy.url(pg.url), close_timeout=1)
         assert await _backend(db) > 0  # the hot paths' pool is open
         async with db.engine.connect() as conn:  # and the engine's, one connection idle

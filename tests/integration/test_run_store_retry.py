@@ -18,11 +18,10 @@ from sqlalchemy import func, select
 
 from flowdeck.db.base import utcnow
 from flowdeck.db.database import Database
-from flowdeck.db.models import Run, RunStoreBatch, Tenant
+from flowdeck.db.models import Run, RunStoreBatch
 from flowdeck.db.repositories.pg_runs import KEEP_MARKS_NS, PRUNE_EVERY_NS, batch_id
 from flowdeck.db.repositories.runs import SqlRunStore
 from flowdeck.runs.store import Increment
-from flowdeck.settings import Settings
 from tests.conftest import _pg_database
 from tests.integration.pg_proxy import PgProxy, pg_proxy
 
@@ -30,24 +29,19 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def pg_url() -> Iterator[str]:
+def database_url() -> Iterator[str]:
+    """PostgreSQL only, for the `db` fixture: its view of what is stored, not proxied."""
     yield from _pg_database()
 
 
 @pytest.fixture
-async def direct(pg_url: str) -> AsyncIterator[Database]:
-    """The database, migrated, reached directly: the test's own view of what is stored."""
-    database = Database(Settings(database_url=pg_url).db_url)
-    await database.migrate()
-    async with database.session() as session:
-        session.add(Tenant(id=1, name="t", code="t", settings={}))
-    yield database
-    await database.dispose()
+async def direct(db: Database) -> Database:
+    return db
 
 
 @pytest.fixture
-async def proxy(pg_url: str) -> AsyncIterator[PgProxy]:
-    async with pg_proxy(pg_url) as running:
+async def proxy(database_url: str) -> AsyncIterator[PgProxy]:
+    async with pg_proxy(database_url) as running:
         yield running
 
 
