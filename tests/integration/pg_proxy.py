@@ -3,7 +3,7 @@
 It forwards bytes both ways. `mute_after(pattern)`: once a client sends bytes holding
 `pattern` (a statement's argument, COMMIT), what the server sends it afterwards is dropped:
 the statement runs and commits, its answer never arrives. `freeze()` drops both ways on
-the connections open now (a server gone without closing its sockets).
+the connections open now (a server gone without closing its sockets); `cut()` resets them.
 """
 
 from __future__ import annotations
@@ -54,6 +54,13 @@ class PgProxy:
     def muted(self) -> list[int]:
         """The client ports (as the server sees them) of the connections whose answers drop."""
         return [link.upstream_port for link in self.links if link.mute_replies]
+
+    def cut(self) -> None:
+        """Reset every open connection, as a network would; the server hears of it only
+        when it next reads or writes on it."""
+        for link in list(self.links):
+            for writer in link.writers:
+                writer.transport.abort()
 
     def freeze(self) -> None:
         for link in self.links:

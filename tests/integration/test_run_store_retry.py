@@ -14,7 +14,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from flowdeck.db.base import utcnow
 from flowdeck.db.database import Database
@@ -224,3 +224,49 @@ async def test_marks_are_written_with_each_effect_and_pruned(
 
     await _until(pruned)
     assert await _marks(direct) == 3  # the create, the claim, the progress: all recent
+
+
+async def test_a_batch_the_server_still_runs_after_the_cut_is_applied_once(
+    direct: Database, proxy: PgProxy, store: SqlRunStore
+) -> None:
+    """The connection is cut while the server still works on the batch (waiting for a lock
+    here): the retry ends that backend first, so the batch cannot commit behind its back."""
+    run = new_run()
+    await store.create(run)
+    admin = await asyncpg.connect(
+        direct.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    )
+    try:
+        lock = admin.transaction()
+        await lock.start()
+        await admin.execute("SELECT 1 FROM runs WHERE id = $1 FOR UPDATE", run.id)
+
+        async def waiting() -> list[int]:
+            # Not from the locking connection: in a transaction, the view is a snapshot.
+            rows = await direct.read(
+                text(
+                    "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()"
+                )
+            )
+            return [row[0] for row in rows]
+
+        task = asyncio.ensure_future(store.update(run.id, {"attempts": Increment(1)}))
+        await _until(lambda: _any(waiting()))
+        (first,) = await waiting()
+        proxy.cut()  # the server does not notice: its backend waits for the lock
+        await _until(lambda: _any(waiting(), without=first))
+        assert await waiting() != [first]  # the first backend was ended; the batch sent again
+        await lock.commit()
+    finally:
+        await admin.close()
+    result = await asyncio.wait_for(task, 10)
+    assert result is not None
+    assert result.attempts == 1
+    stored = await _stored(direct, run.id)
+    assert stored is not None
+    assert stored.attempts == 1
+
+
+async def _any(pids: Awaitable[list[int]], without: int | None = None) -> bool:
+    return any(pid != without for pid in await pids)

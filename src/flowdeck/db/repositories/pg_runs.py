@@ -47,6 +47,13 @@ MARKS: Table = RunStoreBatch.__table__  # type: ignore[assignment]
 KEEP_MARKS_NS = 10 * 60 * 10**9
 PRUNE_EVERY_NS = 60 * 10**9
 _MARKED = f"SELECT op FROM {MARKS.name} WHERE id = $1"
+# The backend a batch was sent to, if the server still has it (a connection cut on the way,
+# not by the server): ended, and waited for, so its transaction is over before the marks
+# are read. Otherwise it could still commit after them, and the batch be applied twice.
+_END = (
+    "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
+    "WHERE pid = $1 AND pid <> pg_backend_pid() AND usename = current_user"
+)
 _PRUNE = f"DELETE FROM {MARKS.name} WHERE id < $1"
 
 
@@ -79,18 +86,23 @@ class PgRunWriter:
         batch = batch_id(now)
         # Built once, before a connection is taken: a retry sends the same statements.
         steps = self._steps(ops, batch)
+        backend: list[int] = []
         try:
-            results = await self._apply(steps)
+            results = await self._apply(steps, backend)
         except LOST:
-            results = await self._retry(ops, steps, batch)
+            results = await self._retry(ops, steps, batch, backend)
         if now - self._pruned_at > PRUNE_EVERY_NS and self._pruning is None:
             self._pruned_at = now
             self._pruning = asyncio.get_running_loop().create_task(self._prune(now))
         return results
 
-    async def _retry(self, ops: list[WriteOp], steps: list[Step], batch: str) -> list[Any]:
+    async def _retry(
+        self, ops: list[WriteOp], steps: list[Step], batch: str, backend: list[int]
+    ) -> list[Any]:
         """After a lost connection: the batch's results if it had committed, else it again."""
         async with pg_connection(self.db) as raw:  # lost again: the caller gets the error
+            if backend:
+                await raw.execute(_END, backend[0])
             marked = {row[0] for row in await raw.fetch(_MARKED, batch)}
             ids = [op.run_id for i, op in enumerate(ops) if i in marked and not op.create]
             rows = await raw.fetch(self._get, ids) if ids else []
@@ -114,8 +126,10 @@ class PgRunWriter:
         finally:
             self._pruning = None
 
-    async def _apply(self, steps: list[Step]) -> list[Any]:
+    async def _apply(self, steps: list[Step], backend: list[int] | None = None) -> list[Any]:
         async with pg_connection(self.db) as raw:
+            if backend is not None:
+                backend.append(raw.get_server_pid())  # known locally, no round trip
             try:
                 if len(steps) == 1:  # one statement, or one pipeline: a transaction of its own
                     return await steps[0](raw)
