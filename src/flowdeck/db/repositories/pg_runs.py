@@ -44,7 +44,7 @@ log = logging.getLogger("flowdeck.db")
 MARKS: Table = RunStoreBatch.__table__  # type: ignore[assignment]
 # A retry follows its failure within seconds (the reconnect's timeout at most): marks older
 # than this serve nothing. Pruned at most once a period, off the writer's path.
-KEEP_MARKS_NS = 10 * 60 * 10**9
+KEEP_MARKS_NS = 5 * 60 * 10**9
 PRUNE_EVERY_NS = 60 * 10**9
 _MARKED = f"SELECT op FROM {MARKS.name} WHERE id = $1"
 # The backend a batch was sent to, if the server still has it (a connection cut on the way,
