@@ -102,6 +102,16 @@ async def _drop_after_commit(
     return await asyncio.wait_for(task, 10)
 
 
+async def _incremented_once(direct: Database, run_id: str, task: Awaitable[Run | None]) -> None:
+    """The write's caller sees its run with one attempt, and so does the database."""
+    result = await asyncio.wait_for(task, 10)
+    assert result is not None
+    assert result.attempts == 1
+    stored = await _stored(direct, run_id)
+    assert stored is not None
+    assert stored.attempts == 1
+
+
 async def _marks(direct: Database) -> int:
     async with direct.session() as session:
         count = await session.scalar(select(func.count()).select_from(RunStoreBatch))
@@ -191,12 +201,7 @@ async def test_a_batch_lost_before_it_arrived_runs_again_once(
     await asyncio.sleep(0.3)
     assert not task.done()
     assert await _terminate(direct, ports) >= 1
-    result = await asyncio.wait_for(task, 10)
-    assert result is not None
-    assert result.attempts == 1
-    stored = await _stored(direct, run.id)
-    assert stored is not None
-    assert stored.attempts == 1
+    await _incremented_once(direct, run.id, task)
 
 
 async def test_marks_are_written_with_each_effect_and_pruned(
@@ -260,12 +265,7 @@ async def test_a_batch_the_server_still_runs_after_the_cut_is_applied_once(
         await lock.commit()
     finally:
         await admin.close()
-    result = await asyncio.wait_for(task, 10)
-    assert result is not None
-    assert result.attempts == 1
-    stored = await _stored(direct, run.id)
-    assert stored is not None
-    assert stored.attempts == 1
+    await _incremented_once(direct, run.id, task)
 
 
 async def _any(pids: Awaitable[list[int]], without: int | None = None) -> bool:
