@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     workers: int = Field(1, ge=1, le=64, description="API processes (uvicorn workers)")
     data_dir: Path = Path(".flowdeck")
     database_url: str = ""
+    db_close_timeout: float = Field(5.0, gt=0, description="seconds to close connections")
     superuser: str = "admin"
     superuser_password: str = ""
     auto_login: bool = False

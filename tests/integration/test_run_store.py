@@ -144,7 +144,7 @@ async def test_postgres_batches_are_few_round_trips(db: Database) -> None:
     creates = [_Op(r.id, {**blank, "id": r.id}, create=True) for r in runs]
     claim = [_Op(r.id, {"state": "running"}, from_states=["queued"]) for r in runs]
     again = _Op(runs[0].id, {"state": "running"}, from_states=["queued"])
-    steps = writer._steps([*creates, *claim, again])
+    steps = writer._steps([*creates, *claim, again], "b")
     assert [type(s) for s in steps] == [_Creates, _Updates, _Updates]
     assert [len(s.rows) if isinstance(s, _Creates) else len(s.updates) for s in steps] == [3, 3, 1]
     store = SqlRunStore(db)

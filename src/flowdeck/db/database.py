@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -25,22 +28,55 @@ log = logging.getLogger("flowdeck.db")
 T = TypeVar("T")
 
 
+@dataclass(frozen=True, slots=True)
+class SqliteTarget:
+    """What sqlite3.connect is given for a SQLite URL, as SQLAlchemy's dialect reads it.
+
+    A URL may name a file (`sqlite:///path`) or be a SQLite URI (`sqlite:///file:path?
+    mode=rwc&uri=true`, whose options SQLite applies); connections of our own (threaded.py)
+    open the same thing the engine does.
+    """
+
+    database: str
+    uri: bool
+    timeout: float
+    path: Path | None  # the file on disk; None in memory
+
+    @classmethod
+    def of(cls, url: str) -> SqliteTarget:
+        parsed = make_url(url)
+        args, kwargs = parsed.get_dialect()().create_connect_args(parsed)
+        database, uri = str(args[0]), bool(kwargs.get("uri"))
+        path: Path | None = None
+        if uri:
+            from urllib.parse import parse_qs, unquote, urlsplit
+
+            parts = urlsplit(database)
+            if "memory" not in parse_qs(parts.query).get("mode", []) and parts.path:
+                path = Path(unquote(parts.path))
+        elif database and database != ":memory:":
+            path = Path(database)
+        return cls(database, uri, float(kwargs.get("timeout", 30)), path)
+
+
 class Database:
     """One per process: the engine, a session factory, and schema upgrades."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, close_timeout: float = 5.0) -> None:
         self.url = url
+        self.close_timeout = close_timeout
         self.is_sqlite = url.startswith("sqlite")
+        self.sqlite = SqliteTarget.of(url) if self.is_sqlite else None
         kwargs: dict[str, Any] = {
             "echo": echo,
             "json_serializer": json_dumps,
             "json_deserializer": json_loads,
         }
-        if self.is_sqlite:
+        if self.sqlite is not None:
             # Each aiosqlite connection is a thread: keep enough of them open that bursts of
             # requests do not open and close connections (run writes have their own writer).
-            kwargs["connect_args"] = {"timeout": 30}
-            if ":memory:" not in url and "mode=memory" not in url:
+            kwargs["connect_args"] = {"timeout": self.sqlite.timeout}
+            if self.sqlite.path is not None:
                 kwargs.update(pool_size=20, max_overflow=20)
         else:
             # Enough connections for a worker's concurrent runs: an overflow connection is
@@ -61,8 +97,17 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # ORM reads of a row or two, with no transaction around them.
         self.read_sessions = async_sessionmaker(self.autocommit, expire_on_commit=False)
-        # Closed before the engine (the hot paths' own connections, `raw.pg_connection`).
+        # Closed before the engine (the hot paths' own connections, `raw.pg_connection`);
+        # the terminators end them without a word to the server when closing takes too long.
         self.closers: list[Callable[[], Awaitable[None]]] = []
+        self.terminators: list[Callable[[], None]] = []
+        # The engine's asyncpg connections, checked in or out, to terminate in that case.
+        self._drivers: weakref.WeakSet[Any] = weakref.WeakSet()
+        if not self.is_sqlite:
+            event.listen(self.engine.sync_engine, "connect", self._track)
+
+    def _track(self, dbapi_conn: Any, _record: Any) -> None:
+        self._drivers.add(dbapi_conn.driver_connection)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -80,10 +125,8 @@ class Database:
 
     async def migrate(self) -> None:
         """Bring the schema to the newest migration."""
-        if self.is_sqlite:
-            path = self.url.split("///", 1)[-1]
-            if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if self.sqlite is not None and self.sqlite.path is not None:
+            self.sqlite.path.parent.mkdir(parents=True, exist_ok=True)
         if self.is_sqlite:
             await self._migrate_sqlite()
             return
@@ -118,10 +161,26 @@ class Database:
             await conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
+        """Close every connection, gracefully for up to `close_timeout` seconds.
+
+        A graceful close waits for the server (and for connections still in use); on a
+        server that went away without closing its sockets that is forever. Past the timeout
+        every connection is terminated: its socket closed, nothing more sent.
+        """
         closers, self.closers = self.closers, []
-        for close in closers:
-            await close()
-        await self.engine.dispose()
+        terminators, self.terminators = self.terminators, []
+        try:
+            async with asyncio.timeout(self.close_timeout):
+                for close in closers:
+                    await close()
+                await self.engine.dispose()
+        except TimeoutError:
+            log.warning("database connections not closed in %.1f s; terminated", self.close_timeout)
+            for terminate in terminators:
+                terminate()
+            for conn in list(self._drivers):
+                conn.terminate()
+            await self.engine.dispose(close=False)
 
 
 def json_dumps(value: Any) -> str:

@@ -8,7 +8,7 @@ table definitions and type processing, done once, and skip the rest.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any, cast
 
 import asyncpg
@@ -36,7 +36,34 @@ class ConnectionLost(Exception):
     """The connection failed under a statement: it may run again once on a fresh one."""
 
 
+def is_lost(exc: BaseException, raw: asyncpg.Connection | None) -> bool:
+    """Whether `exc` means the connection broke, rather than a statement or its arguments
+    were wrong: those would fail again on any connection, so they are not retried.
+
+    asyncpg's InterfaceError covers both: its subclasses (DataError for an argument it
+    cannot encode, configuration and feature errors) never mean a lost connection; the bare
+    class does when the connection is closed ("connection is closed"), and otherwise means
+    misuse (an operation already in progress, a closed pool).
+    """
+    if not isinstance(exc, _BROKEN):
+        return False
+    if isinstance(exc, asyncpg.InterfaceError):
+        return type(exc) is asyncpg.InterfaceError and raw is not None and _closed(raw)
+    return True
+
+
+def _closed(raw: asyncpg.Connection) -> bool:
+    try:
+        return bool(raw.is_closed())
+    except asyncpg.InterfaceError:  # the pool detached it: its connection has closed
+        return True
+
+
 LOST = (ConnectionLost,)
+# A value refused: by the server (SQLSTATE class 22: too long, out of range) or by asyncpg
+# before sending (an argument it cannot encode), both asyncpg.DataError; `_base.DataError`,
+# an InterfaceError, is the client-side one of other asyncpg versions.
+BAD_VALUE = (asyncpg.DataError, asyncpg.exceptions._base.DataError)
 
 
 class RawQuery:
@@ -100,18 +127,27 @@ async def pg_connection(db: Database) -> AsyncIterator[asyncpg.Connection]:
 
     Beside SQLAlchemy's pool, not through it: a checkout from the async engine costs about
     0.14 ms of CPU, several times the statement it is for; one from asyncpg's pool, a third
-    of that. A broken connection raises ConnectionLost (an IntegrityError and the like pass).
+    of that. A broken connection raises ConnectionLost; any other error (an integrity or
+    data error, say) passes as raised, and the connection stays in the pool.
     """
     try:
         pool = await _pool(db)
-        async with pool.acquire() as raw:
-            try:
-                yield raw
-            except _BROKEN:
-                raw.terminate()  # the pool opens a new one in its place
-                raise
+        raw = await pool.acquire()
     except _BROKEN as exc:
+        if not is_lost(exc, None):  # an InterfaceError here is the pool refusing: closed
+            raise
         raise ConnectionLost(str(exc)) from exc
+    try:
+        yield raw
+    except _BROKEN as exc:
+        if not is_lost(exc, raw):
+            raise
+        if not _closed(raw):
+            raw.terminate()  # the pool opens a new one in its place
+        raise ConnectionLost(str(exc)) from exc
+    finally:
+        with suppress(*_BROKEN):  # a broken connection is given back all the same
+            await pool.release(raw)
 
 
 async def _pool(db: Database) -> asyncpg.Pool:
@@ -135,7 +171,12 @@ async def _pool(db: Database) -> asyncpg.Pool:
         _POOLS.pop(id(db), None)
         await pool.close()
 
+    def terminate() -> None:
+        _POOLS.pop(id(db), None)
+        pool.terminate()
+
     db.closers.append(close)
+    db.terminators.append(terminate)
     return pool
 
 

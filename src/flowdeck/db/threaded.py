@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 
-from flowdeck.db.database import Database, _sqlite_pragmas
+from flowdeck.db.database import Database, SqliteTarget, _sqlite_pragmas
 
 T = TypeVar("T")
 
@@ -28,8 +28,8 @@ class ThreadedSqlite:
     (`fetch_here`), never both.
     """
 
-    def __init__(self, path: str, db: Database, name: str) -> None:
-        self.path = path
+    def __init__(self, target: SqliteTarget, db: Database, name: str) -> None:
+        self.target = target
         self.dialect = db.engine.sync_engine.dialect
         self._conn: sqlite3.Connection | None = None
         self._closed = False
@@ -39,16 +39,18 @@ class ThreadedSqlite:
     @classmethod
     def of(cls, db: Database, name: str) -> ThreadedSqlite | None:
         """For a SQLite file database; None for PostgreSQL or an in-memory SQLite."""
-        path = db.url.split("///", 1)[-1] if db.is_sqlite else ""
-        if not path or ":memory:" in path or "mode=memory" in path:
+        if db.sqlite is None or db.sqlite.path is None:
             return None
-        return cls(path.split("?", 1)[0], db, name)
+        return cls(db.sqlite, db, name)
 
     @property
     def conn(self) -> sqlite3.Connection:
         if self._conn is None:
             # Opened on first use, by whichever thread uses this instance.
-            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            target = self.target  # the URL's file or URI, as the engine opens it
+            conn = sqlite3.connect(
+                target.database, timeout=target.timeout, check_same_thread=False, uri=target.uri
+            )
             _sqlite_pragmas(conn, None)
             self._conn = conn
         return self._conn

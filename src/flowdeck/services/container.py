@@ -7,7 +7,6 @@ import logging
 import secrets
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import select
@@ -85,7 +84,7 @@ class Services:
         worker_name: str = "local",
     ) -> Services:
         """Embedded (in-process queue and bus) unless a broker and Redis are configured."""
-        db = Database(settings.db_url)
+        db = Database(settings.db_url, close_timeout=settings.db_close_timeout)
         engine = Engine(
             allow_custom_code=settings.allow_custom_code,
             run_timeout=settings.run_timeout or None,
@@ -261,11 +260,10 @@ class Services:
         await self.queue.enqueue(job)
 
     def _new_sqlite_database(self) -> bool:
-        url = self.db.url
-        if self.role != "api" or not url.startswith("sqlite") or ":memory:" in url:
+        target = self.db.sqlite
+        if self.role != "api" or target is None or target.path is None:
             return False
-        path = Path(url.split("///", 1)[-1])
-        return bool(path.name) and not path.exists()
+        return bool(target.path.name) and not target.path.exists()
 
     async def _bootstrap(self, prehash: asyncio.Future[str] | None = None) -> None:
         """The default tenant and the first superuser, created when missing."""

@@ -5,7 +5,7 @@ from flowdeck.db.models.files import FileRecord
 from flowdeck.db.models.flows import Flow, FlowTemplate, FlowVersion, Project
 from flowdeck.db.models.identity import ApiKey, Tenant, User
 from flowdeck.db.models.monitor import ChatSession, MessageRecord, Transaction, VertexBuild
-from flowdeck.db.models.runs import Run
+from flowdeck.db.models.runs import Run, RunStoreBatch
 
 __all__ = [
     "ApiKey",
@@ -21,6 +21,7 @@ __all__ = [
     "Role",
     "RolePriv",
     "Run",
+    "RunStoreBatch",
     "Tenant",
     "TenantUserRole",
     "Transaction",

@@ -45,3 +45,19 @@ class Run(Owned, Timestamps, Base):
     updated_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
     reviewed_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class RunStoreBatch(Base):
+    """A write of a run-store batch that took effect, stored in the batch's own transaction.
+
+    PostgreSQL's run writer reads these after a dropped connection to tell a batch that
+    committed (its answer lost) from one that did not. Kept for minutes, then pruned.
+    """
+
+    __tablename__ = "run_store_batches"
+    __scope__ = RowScope.GLOBAL  # the run store's own bookkeeping, read by no request
+
+    # The batch: hex of the nanosecond clock then random hex, so pruning is a key range.
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    op: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    applied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

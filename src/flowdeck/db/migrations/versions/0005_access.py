@@ -1,7 +1,7 @@
 """permission modules, privileges, roles and tenant role bindings
 
 Revision ID: 0005
-Revises: 0003_token_version
+Revises: 0004_run_store_batches
 Create Date: 2026-12-01 23:00:00
 
 Existing users keep what they could do: superusers become their tenant's administrators,
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0003_token_version"
+down_revision: str | None = "0004_run_store_batches"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
