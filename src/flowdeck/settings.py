@@ -6,10 +6,11 @@ import os
 import secrets
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
+import orjson
 from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from flowdeck.errors import FlowdeckError
 
@@ -60,6 +61,22 @@ class Settings(BaseSettings):
     executions_prefix: str = "/x"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     public_flows: bool = True
+    # None: allowed in a single-user auto-login install, refused otherwise.
+    allow_private_networks: bool | None = None
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    max_run_output_bytes: int = Field(1024 * 1024, ge=1024)
+    max_monitor_record_bytes: int = Field(256 * 1024, ge=1024)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        # `a,b` or a JSON list; `*` allows every origin.
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return orjson.loads(text)
+            return [o.strip() for o in text.split(",") if o.strip()]
+        return value
 
     @field_validator("executions_prefix")
     @classmethod
@@ -101,6 +118,13 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.db_url.startswith("sqlite")
+
+    @property
+    def private_networks_allowed(self) -> bool:
+        """Whether components may reach loopback and private networks."""
+        if self.allow_private_networks is None:
+            return self.auto_login
+        return self.allow_private_networks
 
     @property
     def distributed(self) -> bool:

@@ -16,6 +16,7 @@ from flowdeck.db.database import Database
 from flowdeck.db.models import Tenant, User
 from flowdeck.db.repositories.runs import SqlRunStore
 from flowdeck.engine import Engine
+from flowdeck.engine.netpolicy import NetworkPolicy
 from flowdeck.runs.bus import EventBus, MemoryEventBus
 from flowdeck.runs.queue import RunQueue
 from flowdeck.runs.service import RunService
@@ -70,6 +71,7 @@ class Services:
             allow_custom_code=settings.allow_custom_code,
             run_timeout=settings.run_timeout or None,
             vertex_timeout=settings.step_timeout or None,
+            network=NetworkPolicy(settings.private_networks_allowed, settings.host, settings.port),
         )
         graphs = GraphCache(engine)
         if not settings.distributed:
