@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     # None: allowed in a single-user auto-login install, refused otherwise.
     allow_private_networks: bool | None = None
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    max_run_output_bytes: int = Field(1024 * 1024, ge=1024)
+    max_run_output_bytes: int = Field(4 * 1024 * 1024, ge=1024)
     max_monitor_record_bytes: int = Field(256 * 1024, ge=1024)
 
     @field_validator("cors_origins", mode="before")

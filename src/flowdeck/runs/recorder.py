@@ -10,6 +10,7 @@ from flowdeck.db.base import NewRow
 from flowdeck.db.models import MessageRecord, Transaction, VertexBuild
 from flowdeck.engine import events as ev
 from flowdeck.runs.bus import EventBus
+from flowdeck.runs.caps import MARK, RecordCaps, cap, cap_fields
 
 
 class RunRecorder:
@@ -30,6 +31,7 @@ class RunRecorder:
         components: dict[str, str] | None = None,
         on_waiting: Callable[[str, str, str], None] | None = None,
         keep_monitor: bool = True,
+        caps: RecordCaps | None = None,
     ) -> None:
         self.components = components or {}
         self.run_id = run_id
@@ -39,6 +41,7 @@ class RunRecorder:
         self.user_id = user_id
         self.on_waiting = on_waiting
         self.keep_monitor = keep_monitor
+        self.caps = caps or RecordCaps()
         self.steps: dict[str, dict[str, Any]] = {}
         self.logs: list[dict[str, Any]] = []
         self.records: list[NewRow] = []
@@ -93,7 +96,8 @@ class RunRecorder:
                 self.done += 1
             step["state"] = "completed" if build["valid"] else "failed"
             step["end"] = _now()
-            step["outputs"] = build["data"]["outputs"]
+            # Capped here already: live progress writes the steps while the run goes.
+            step["outputs"], _ = cap(build["data"]["outputs"], self.caps.record_bytes)
             step["error"] = None if build["valid"] else build["params"]
         for inactive in build["inactivated_vertices"]:
             skipped = self.steps.get(inactive)
@@ -108,56 +112,49 @@ class RunRecorder:
             "flow_id": self.flow_id,
             "run_id": self.run_id,
         }
-        self.records.append(
-            NewRow(
-                VertexBuild,
-                {
-                    "id": vid,
-                    "valid": build["valid"],
-                    "params": build["params"],
-                    "data": build["data"],
-                    "artifacts": build["data"].get("artifacts") or {},
-                    **owner,
-                },
-            )
-        )
-        self.records.append(
-            NewRow(
-                Transaction,
-                {
-                    "vertex_id": vid,
-                    "target_id": ",".join(build["next_vertices_ids"]) or None,
-                    "inputs": {},
-                    "outputs": build["data"]["results"],
-                    "status": "success" if build["valid"] else "error",
-                    "error": None if build["valid"] else build["params"],
-                    **owner,
-                },
-            )
-        )
+        limit = self.caps.record_bytes
+        vertex_build: dict[str, Any] = {
+            "id": vid,
+            "valid": build["valid"],
+            "params": build["params"],
+            "data": build["data"],
+            "artifacts": build["data"].get("artifacts") or {},
+            **owner,
+        }
+        cap_fields(vertex_build, ("params", "data", "artifacts"), limit)
+        self.records.append(NewRow(VertexBuild, vertex_build))
+        transaction: dict[str, Any] = {
+            "vertex_id": vid,
+            "target_id": ",".join(build["next_vertices_ids"]) or None,
+            "inputs": {},
+            "outputs": build["data"]["results"],
+            "status": "success" if build["valid"] else "error",
+            "error": None if build["valid"] else build["params"],
+            **owner,
+        }
+        cap_fields(transaction, ("outputs", "error"), limit)
+        self.records.append(NewRow(Transaction, transaction))
 
     def _message(self, data: dict[str, Any]) -> None:
         if not self.keep_monitor:
             return
-        self.records.append(
-            NewRow(
-                MessageRecord,
-                {
-                    "id": _uuid_or_none(data.get("id")),
-                    "tenant_id": self.tenant_id,
-                    "user_id": self.user_id,
-                    "flow_id": self.flow_id,
-                    "run_id": self.run_id,
-                    "session_id": data.get("session_id") or "",
-                    "sender": data.get("sender") or "Machine",
-                    "sender_name": data.get("sender_name") or "",
-                    "text": data.get("text") or "",
-                    "files": data.get("files") or [],
-                    "properties": data.get("properties") or {},
-                    "component_id": data.get("component_id"),
-                },
-            )
-        )
+        message: dict[str, Any] = {
+            "id": _uuid_or_none(data.get("id")),
+            "tenant_id": self.tenant_id,
+            "user_id": self.user_id,
+            "flow_id": self.flow_id,
+            "run_id": self.run_id,
+            "session_id": data.get("session_id") or "",
+            "sender": data.get("sender") or "Machine",
+            "sender_name": data.get("sender_name") or "",
+            "text": data.get("text") or "",
+            "files": data.get("files") or [],
+            "properties": data.get("properties") or {},
+            "component_id": data.get("component_id"),
+        }
+        if cap_fields(message, ("text", "files", "properties"), self.caps.record_bytes):
+            message["properties"] = {**message["properties"], MARK: True}
+        self.records.append(NewRow(MessageRecord, message))
 
     def _log(self, data: dict[str, Any]) -> None:
         self.logs.append(data)

@@ -18,6 +18,7 @@ from flowdeck.db.repositories.runs import SqlRunStore
 from flowdeck.engine import Engine
 from flowdeck.engine.netpolicy import NetworkPolicy
 from flowdeck.runs.bus import EventBus, MemoryEventBus
+from flowdeck.runs.caps import RecordCaps
 from flowdeck.runs.queue import RunQueue
 from flowdeck.runs.service import RunService
 from flowdeck.runs.states import RunState, on_hold
@@ -74,16 +75,17 @@ class Services:
             network=NetworkPolicy(settings.private_networks_allowed, settings.host, settings.port),
         )
         graphs = GraphCache(engine)
+        caps = RecordCaps(settings.max_run_output_bytes, settings.max_monitor_record_bytes)
         if not settings.distributed:
             bus = MemoryEventBus(retention_seconds=settings.event_retention_seconds)
             runs = RunService(SqlRunStore(db), bus)
-            worker = RunWorker(engine, runs, DbGraphSource(db, graphs), name=worker_name)
+            worker = RunWorker(engine, runs, DbGraphSource(db, graphs), name=worker_name, caps=caps)
             queue = LocalRunQueue(worker, settings.max_concurrent_runs)
             runs.channel = queue
             key = settings.signing_key()
             services = cls(settings, db, engine, bus, runs, graphs, worker, queue, key)
         else:
-            services = cls._distributed(settings, role, worker_name, db, engine, graphs)
+            services = cls._distributed(settings, role, worker_name, db, engine, graphs, caps)
         services.storage = LocalStorage(settings.data_dir / "files")
         return services
 
@@ -96,6 +98,7 @@ class Services:
         db: Database,
         engine: Engine,
         graphs: GraphCache,
+        caps: RecordCaps,
     ) -> Services:
         from redis.asyncio import Redis
 
@@ -114,7 +117,12 @@ class Services:
         runs = RunService(SqlRunStore(db), bus)
         lease = settings.lease_seconds
         worker = RunWorker(
-            engine, runs, DbGraphSource(db, graphs), name=worker_name, lease_seconds=lease
+            engine,
+            runs,
+            DbGraphSource(db, graphs),
+            name=worker_name,
+            lease_seconds=lease,
+            caps=caps,
         )
         queue = CeleryRunQueue(make_celery(settings))
         holder = worker if role == "worker" else None
