@@ -134,13 +134,15 @@ class Settings(BaseSettings):
         """The JWT key: the setting, or one generated once and kept in the data dir."""
         if self.secret_key:
             return self.secret_key
+        from flowdeck.datadir import private_dir, tighten, write_private
+
         path = self.data_dir / "secret_key"
         if path.exists():
+            tighten(path)
             return path.read_text().strip()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.data_dir)
         key = secrets.token_urlsafe(48)
-        path.write_text(key)
-        path.chmod(0o600)
+        write_private(path, key)
         return key
 
 

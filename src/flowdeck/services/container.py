@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlalchemy import select
 
 from flowdeck.auth.secrets import hash_password
+from flowdeck.datadir import private_dir, private_sqlite
 from flowdeck.db.database import Database
 from flowdeck.db.models import Tenant, User
 from flowdeck.db.repositories.runs import SqlRunStore
@@ -158,6 +159,8 @@ class Services:
 
     async def start(self) -> None:
         self.prepare()  # when create_app has not already begun it
+        private_dir(self.settings.data_dir)
+        private_sqlite(self.db.url)
         await self.db.migrate()
         if self.role == "api":
             prehash, self._prehash = self._prehash, None
