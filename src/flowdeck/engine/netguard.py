@@ -10,7 +10,10 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from collections.abc import Iterable
+from typing import Any
 
+import httpcore
 import httpx
 
 from flowdeck.engine.netpolicy import METADATA_HOSTS, IPAddress, NetworkPolicy
@@ -40,38 +43,55 @@ async def _lookup(name: str, port: int) -> list[IPAddress]:
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(name, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise httpx.ConnectError(f"cannot resolve {name}: {exc.strerror}") from None
+        raise httpcore.ConnectError(f"cannot resolve {name}: {exc.strerror}") from None
     # Scope ids (`fe80::1%eth0`) are cut off: the address itself decides.
     found = dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos)
     if not found:
-        raise httpx.ConnectError(f"cannot resolve {name}")
+        raise httpcore.ConnectError(f"cannot resolve {name}")
     return list(found)
 
 
-class GuardedTransport(httpx.AsyncBaseTransport):
-    """Sends each request to the address the policy checked, keeping the name for TLS."""
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    """Opens each connection to the address the policy checked for the requested name.
 
-    def __init__(self, policy: NetworkPolicy, inner: httpx.AsyncBaseTransport) -> None:
+    TLS and the connection pool still see the name (TLS verifies the certificate against it),
+    since only the socket's address is swapped.
+    """
+
+    def __init__(
+        self, policy: NetworkPolicy, inner: httpcore.AsyncNetworkBackend | None = None
+    ) -> None:
         self.policy = policy
-        self.inner = inner
+        self.inner = inner or httpcore.AnyIOBackend()
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        url = request.url
-        port = url.port or (443 if url.scheme == "https" else 80)
-        address = await checked_address(self.policy, url.host, port)
-        # The Host header keeps the name; `sni_hostname` makes TLS check the certificate
-        # against it, not against the address.
-        pinned = httpx.Request(
-            request.method,
-            url.copy_with(host=str(address)),
-            headers=request.headers,
-            stream=request.stream,
-            extensions={**request.extensions, "sni_hostname": url.host},
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        async with asyncio.timeout(timeout):  # the name's lookup counts as connecting
+            address = await checked_address(self.policy, host, port)
+        return await self.inner.connect_tcp(
+            str(address),
+            port,
+            timeout=timeout,
+            local_address=local_address,
+            socket_options=socket_options,
         )
-        return await self.inner.handle_async_request(pinned)
 
-    async def aclose(self) -> None:
-        await self.inner.aclose()
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise BlockedAddress(f"refused to connect: {path} is a local socket")
+
+    async def sleep(self, seconds: float) -> None:
+        await self.inner.sleep(seconds)
 
 
 def guarded_client(
@@ -82,8 +102,18 @@ def guarded_client(
     Environment proxies are not used: a proxy would resolve and connect on its own, out of
     the guard's sight.
     """
+    transport = httpx.AsyncHTTPTransport()
+    # httpx's transport takes no network backend: its pool is rebuilt with ours (httpcore's
+    # public hook), with httpx's default limits.
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=httpx.create_ssl_context(),
+        max_connections=100,
+        max_keepalive_connections=20,
+        keepalive_expiry=5.0,
+        network_backend=GuardedBackend(policy),
+    )
     return httpx.AsyncClient(
-        transport=GuardedTransport(policy, httpx.AsyncHTTPTransport()),
+        transport=transport,
         trust_env=False,
         timeout=timeout,
         follow_redirects=follow_redirects,

@@ -6,7 +6,9 @@ import ipaddress
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import httpcore
 import httpx
+import orjson
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -14,7 +16,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from flowdeck.engine import Engine
-from flowdeck.engine.netguard import BlockedAddress, GuardedTransport, guarded_client
+from flowdeck.engine.netguard import BlockedAddress, GuardedBackend, guarded_client
 from flowdeck.engine.netpolicy import NetworkPolicy
 from flowdeck.engine.results import RunStatus
 from flowdeck.settings import Settings
@@ -124,21 +126,19 @@ async def test_the_server_itself_is_refused(local_url: str) -> None:
 
 async def test_the_connection_goes_to_the_checked_address(local_url: str) -> None:
     """DNS rebinding: the name is resolved once, checked, and the checked address is dialled."""
-    dialled: list[httpx.Request] = []
+    dialled: list[str] = []
 
-    class Recording(httpx.AsyncHTTPTransport):
-        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            dialled.append(request)
-            return await super().handle_async_request(request)
+    class Recording(httpcore.AnyIOBackend):
+        async def connect_tcp(self, host: str, port: int, **options: Any) -> Any:
+            dialled.append(host)
+            return await super().connect_tcp(host, port, **options)
 
-    policy = NetworkPolicy(allow_private=True)
-    transport = GuardedTransport(policy, Recording())
-    async with httpx.AsyncClient(transport=transport) as client:
-        url = local_url.replace("127.0.0.1", "localhost")
-        response = await client.get(f"{url}/host")
-    assert response.json() == {"host": url.removeprefix("http://")}
-    assert dialled[0].url.host in ("127.0.0.1", "::1")
-    assert dialled[0].extensions["sni_hostname"] == "localhost"
+    backend = GuardedBackend(NetworkPolicy(allow_private=True), Recording())
+    port = int(local_url.rsplit(":", 1)[1])
+    async with httpcore.AsyncConnectionPool(network_backend=backend) as pool:
+        response = await pool.request("GET", f"http://localhost:{port}/host")
+    assert orjson.loads(response.content) == {"host": f"localhost:{port}"}
+    assert dialled in (["127.0.0.1"], ["::1"])
 
 
 async def test_a_guarded_client_refuses_before_connecting() -> None:
