@@ -14,11 +14,12 @@ def test_small_values_are_the_same_object() -> None:
     assert cut is False
 
 
-def test_near_the_cap_is_measured_exactly() -> None:
-    value = {"text": "é" * 300}  # 600 bytes of UTF-8: past the walk's safe share, under the cap
-    capped, cut = cap(value, 1024)
-    assert capped is value
-    assert cut is False
+def test_the_cap_is_in_bytes_of_json() -> None:
+    value = {"text": "é" * 500}  # 500 characters, 1,000 bytes of UTF-8
+    assert cap(value, 1024) == (value, False)
+    capped, cut = cap(value, 900)
+    assert cut is True
+    assert size(capped) <= 900
 
 
 def test_a_long_string_is_cut_and_marked_everywhere_it_is() -> None:
