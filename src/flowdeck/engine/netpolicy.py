@@ -42,15 +42,13 @@ class NetworkPolicy:
         """Why `address` (resolved from `host`) may not be reached, or None when it may."""
         if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
             address = address.ipv4_mapped
+        named = host if host.strip("[]") == str(address) else f"{host} ({address})"
         if address in METADATA_ADDRESSES or any(address in net for net in LINK_LOCAL):
-            return f"{host} ({address}) is a link-local or cloud metadata address"
+            return f"{named} is a link-local or cloud metadata address"
         if port == self.own_port and self._is_own(address):
             return f"{host}:{port} is this server itself"
         if not self.allow_private and not address.is_global:
-            return (
-                f"{host} ({address}) is on a loopback or private network; "
-                f"set {SETTING}=true to allow it"
-            )
+            return f"{named} is on a loopback or private network; set {SETTING}=true to allow it"
         return None
 
     def _is_own(self, address: IPAddress) -> bool:

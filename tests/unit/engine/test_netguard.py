@@ -161,3 +161,13 @@ def test_private_networks_default_follows_auto_login(tmp_path: Any) -> None:
     assert Settings(data_dir=tmp_path, auto_login=True).private_networks_allowed is True
     explicit = Settings(data_dir=tmp_path, auto_login=True, allow_private_networks=False)
     assert explicit.private_networks_allowed is False
+
+
+def test_refusals_name_the_address_once_for_a_literal() -> None:
+    policy = NetworkPolicy()
+    loopback = ipaddress.ip_address("127.0.0.1")
+    assert policy.refusal("127.0.0.1", loopback, 80) == (
+        f"127.0.0.1 is on a loopback or private network; set {SETTING}=true to allow it"
+    )
+    assert (policy.refusal("db.internal", loopback, 80) or "").startswith("db.internal (127.0.0.1)")
+    assert policy.refusal("example.com", ipaddress.ip_address("93.184.216.34"), 443) is None
