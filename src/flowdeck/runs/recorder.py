@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from flowdeck.db.base import NewRow
+from flowdeck.db.base import Base, NewRow
 from flowdeck.db.models import MessageRecord, Transaction, VertexBuild
 from flowdeck.engine import events as ev
 from flowdeck.runs.bus import EventBus
@@ -112,49 +112,65 @@ class RunRecorder:
             "flow_id": self.flow_id,
             "run_id": self.run_id,
         }
-        limit = self.caps.record_bytes
-        vertex_build: dict[str, Any] = {
-            "id": vid,
-            "valid": build["valid"],
-            "params": build["params"],
-            "data": build["data"],
-            "artifacts": build["data"].get("artifacts") or {},
-            **owner,
-        }
-        cap_fields(vertex_build, ("params", "data", "artifacts"), limit)
-        self.records.append(NewRow(VertexBuild, vertex_build))
-        transaction: dict[str, Any] = {
-            "vertex_id": vid,
-            "target_id": ",".join(build["next_vertices_ids"]) or None,
-            "inputs": {},
-            "outputs": build["data"]["results"],
-            "status": "success" if build["valid"] else "error",
-            "error": None if build["valid"] else build["params"],
-            **owner,
-        }
-        cap_fields(transaction, ("outputs", "error"), limit)
-        self.records.append(NewRow(Transaction, transaction))
+        self.records.append(
+            self._row(
+                VertexBuild,
+                ("params", "data", "artifacts"),
+                {
+                    "id": vid,
+                    "valid": build["valid"],
+                    "params": build["params"],
+                    "data": build["data"],
+                    "artifacts": build["data"].get("artifacts") or {},
+                    **owner,
+                },
+            )
+        )
+        self.records.append(
+            self._row(
+                Transaction,
+                ("outputs", "error"),
+                {
+                    "vertex_id": vid,
+                    "target_id": ",".join(build["next_vertices_ids"]) or None,
+                    "inputs": {},
+                    "outputs": build["data"]["results"],
+                    "status": "success" if build["valid"] else "error",
+                    "error": None if build["valid"] else build["params"],
+                    **owner,
+                },
+            )
+        )
 
     def _message(self, data: dict[str, Any]) -> None:
         if not self.keep_monitor:
             return
-        message: dict[str, Any] = {
-            "id": _uuid_or_none(data.get("id")),
-            "tenant_id": self.tenant_id,
-            "user_id": self.user_id,
-            "flow_id": self.flow_id,
-            "run_id": self.run_id,
-            "session_id": data.get("session_id") or "",
-            "sender": data.get("sender") or "Machine",
-            "sender_name": data.get("sender_name") or "",
-            "text": data.get("text") or "",
-            "files": data.get("files") or [],
-            "properties": data.get("properties") or {},
-            "component_id": data.get("component_id"),
-        }
-        if cap_fields(message, ("text", "files", "properties"), self.caps.record_bytes):
-            message["properties"] = {**message["properties"], MARK: True}
-        self.records.append(NewRow(MessageRecord, message))
+        self.records.append(
+            self._row(
+                MessageRecord,
+                ("text", "files", "properties"),
+                {
+                    "id": _uuid_or_none(data.get("id")),
+                    "tenant_id": self.tenant_id,
+                    "user_id": self.user_id,
+                    "flow_id": self.flow_id,
+                    "run_id": self.run_id,
+                    "session_id": data.get("session_id") or "",
+                    "sender": data.get("sender") or "Machine",
+                    "sender_name": data.get("sender_name") or "",
+                    "text": data.get("text") or "",
+                    "files": data.get("files") or [],
+                    "properties": data.get("properties") or {},
+                    "component_id": data.get("component_id"),
+                },
+            )
+        )
+
+    def _row(self, model: type[Base], fields: tuple[str, ...], values: dict[str, Any]) -> NewRow:
+        """A monitor record with `fields` capped together; a cut message says so."""
+        if cap_fields(values, fields, self.caps.record_bytes) and "properties" in values:
+            values["properties"] = {**values["properties"], MARK: True}
+        return NewRow(model, values)
 
     def _log(self, data: dict[str, Any]) -> None:
         self.logs.append(data)
