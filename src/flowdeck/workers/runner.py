@@ -12,7 +12,7 @@ from flowdeck.db.base import utcnow
 from flowdeck.db.models import Run
 from flowdeck.engine import Engine, Graph, RunControl, RunRequest, RunStatus
 from flowdeck.errors import FlowdeckError, InvalidStateError, NotFoundError
-from flowdeck.runs.caps import MARK, RecordCaps, cap_fields
+from flowdeck.runs.caps import RecordCaps, cap_fields
 from flowdeck.runs.recorder import RunRecorder
 from flowdeck.runs.service import RunService
 from flowdeck.runs.states import UNFINISHED, RunState
@@ -221,8 +221,7 @@ class RunWorker:
             "progress": recorder.progress,
             "waiting_on": None,
         }
-        if cap_fields(changes, RUN_FIELDS, self.caps.run_bytes) and isinstance(outputs, dict):
-            changes["outputs"] = {**changes["outputs"], MARK: True}
+        cap_fields(changes, RUN_FIELDS, self.caps.run_bytes)  # a cut `outputs` says so itself
         await self.service.transition(
             run.id,
             state,
