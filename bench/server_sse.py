@@ -158,7 +158,8 @@ def main(quick: bool | None = None) -> bool:
                 {"from": "llm.message", "to": "out.input_value"},
             ],
         }
-        with flowdeck_server() as fd:
+        # The fake model listens on 127.0.0.1, a private address flows may not reach by default.
+        with flowdeck_server(allow_private_networks="true") as fd:
             token, flow_id = setup_flow(fd, flow, name="chat")
             run_loop(_via_flowdeck(fd.url, token, flow_id, 1))  # warm up
             ours = run_loop(_via_flowdeck(fd.url, token, flow_id, runs))

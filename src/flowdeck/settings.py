@@ -6,10 +6,11 @@ import os
 import secrets
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
+import orjson
 from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from flowdeck.auth.passwords import DEFAULT_MIN_LENGTH, password_problem
 from flowdeck.errors import FlowdeckError
@@ -79,6 +80,22 @@ class Settings(BaseSettings):
     auth_cache_seconds: float = Field(
         5.0, ge=0, description="how long a process trusts a cached user or API key"
     )
+    # None: allowed in a single-user auto-login install, refused otherwise.
+    allow_private_networks: bool | None = None
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    max_run_output_bytes: int = Field(4 * 1024 * 1024, ge=1024)
+    max_monitor_record_bytes: int = Field(256 * 1024, ge=1024)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        # `a,b` or a JSON list; `*` allows every origin.
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return orjson.loads(text)
+            return [o.strip() for o in text.split(",") if o.strip()]
+        return value
 
     @field_validator("executions_prefix")
     @classmethod
@@ -143,6 +160,13 @@ class Settings(BaseSettings):
         return self.db_url.startswith("sqlite")
 
     @property
+    def private_networks_allowed(self) -> bool:
+        """Whether components may reach loopback and private networks."""
+        if self.allow_private_networks is None:
+            return self.auto_login
+        return self.allow_private_networks
+
+    @property
     def distributed(self) -> bool:
         return bool(self.broker_url)
 
@@ -150,13 +174,15 @@ class Settings(BaseSettings):
         """The JWT key: the setting, or one generated once and kept in the data dir."""
         if self.secret_key:
             return self.secret_key
+        from flowdeck.datadir import private_dir, tighten, write_private
+
         path = self.data_dir / "secret_key"
         if path.exists():
+            tighten(path)
             return path.read_text().strip()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.data_dir)
         key = secrets.token_urlsafe(48)
-        path.write_text(key)
-        path.chmod(0o600)
+        write_private(path, key)
         return key
 
 

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from flowdeck import __version__, observability
-from flowdeck.api import errors
+from flowdeck.api import errors, security_headers
 from flowdeck.api.responses import JSON
 from flowdeck.services.container import Services
 from flowdeck.settings import Settings, load_settings
@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await services.stop()
 
-    app = FastAPI(
+    app = security_headers.SecuredApp(
         title="flowdeck",
         version=__version__,
         description="A self-hosted flow server: build, run, watch and control flows.",
@@ -46,5 +46,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(errors.RequestContext, max_body=settings.max_body_bytes)
-    observability.install(app)  # log buffer, metrics (outermost middleware)
+    observability.install(app)  # log buffer, metrics
+    security_headers.install_cors(app, settings.cors_origins)  # outermost: preflights
     return app

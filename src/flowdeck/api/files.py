@@ -53,6 +53,20 @@ def disposition(kind: str, name: str) -> str:
     return f'{kind}; filename="{name}"'
 
 
+# Whatever a file holds, a browser opening it runs nothing: no scripts, no plugins, no
+# same-origin access (GitHub's raw-content policy); an image shown by <img> is unaffected.
+FILE_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+
+
+def shown_inline(media_type: str) -> bool:
+    """Whether a browser may display this type in place: raster images only.
+
+    SVG is an image that runs scripts when opened as a page, so it is always an attachment
+    (an <img> still shows it: it ignores Content-Disposition and runs no scripts).
+    """
+    return media_type.startswith("image/") and "svg" not in media_type and "xml" not in media_type
+
+
 def stream(
     chunks: AsyncIterator[bytes],
     *,
@@ -61,7 +75,9 @@ def stream(
     size: int | None = None,
     attachment: bool = True,
 ) -> StreamingResponse:
-    headers = {"Content-Disposition": disposition("attachment" if attachment else "inline", name)}
+    """A file's bytes; inline only when asked for and the type is passive (`shown_inline`)."""
+    kind = "inline" if not attachment and shown_inline(media_type) else "attachment"
+    headers = {"Content-Disposition": disposition(kind, name), "Content-Security-Policy": FILE_CSP}
     if size is not None:
         headers["Content-Length"] = str(size)
     return StreamingResponse(chunks, media_type=media_type, headers=headers)
@@ -98,7 +114,7 @@ async def download_file(flow_id: UUID, file_name: str, files: FilesDep) -> Strea
 @both(router, "GET", "/images/{flow_id}/{file_name}", response_model=None)
 @requires(Module.FILES, Op.READ)
 async def download_image(flow_id: UUID, file_name: str, files: FilesDep) -> StreamingResponse:
-    """A flow's image file, inline for the browser to show."""
+    """A flow's image file, inline for the browser to show (SVG as an attachment)."""
     row = await files.flow_file(str(flow_id), file_name)
     media_type = row.content_type or content_type_of(row.name)
     if not media_type.startswith("image/"):

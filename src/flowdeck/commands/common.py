@@ -93,12 +93,16 @@ def compile_flow(engine: Engine, spec: FlowSpec, tweaks: dict[str, Any] | None =
 def make_engine(spec: FlowSpec, run_timeout: float | None = None) -> Engine:
     """An engine for one command-line run: sub-flow paths resolve next to the flow file."""
     from flowdeck.engine.core import Engine
+    from flowdeck.engine.netpolicy import NetworkPolicy
     from flowdeck.engine.resolvers import FileFlowResolver
 
     base = spec.source.parent if spec.source else Path.cwd()
     allow = os.environ.get("FLOWDECK_ALLOW_CUSTOM_CODE", "").strip().lower() in TRUTHY
+    # A command-line run is its user's own: private networks unless the variable says no.
+    private = os.environ.get("FLOWDECK_ALLOW_PRIVATE_NETWORKS", "true").strip().lower()
     return Engine(
         allow_custom_code=allow,
+        network=NetworkPolicy(allow_private=private in TRUTHY),
         flow_resolver=FileFlowResolver(base),
         run_timeout=run_timeout,
     )

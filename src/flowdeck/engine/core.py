@@ -12,6 +12,7 @@ from flowdeck.engine.events import EventSink, NullSink
 from flowdeck.engine.executor import Executor, RunRequest
 from flowdeck.engine.flowfile import FlowSpec, parse_flow
 from flowdeck.engine.graph import Graph, compile_graph
+from flowdeck.engine.netpolicy import NetworkPolicy
 from flowdeck.engine.results import RunResult
 from flowdeck.errors import InvalidInputError
 
@@ -39,12 +40,15 @@ class Engine:
         flow_resolver: FlowResolver | None = None,
         run_timeout: float | None = None,
         vertex_timeout: float | None = None,
+        network: NetworkPolicy | None = None,
     ) -> None:
         self.registry = registry or default_registry()
         self.allow_custom_code = allow_custom_code
         self.flow_resolver = flow_resolver
         self.run_timeout = run_timeout
         self.vertex_timeout = vertex_timeout
+        # What components may reach; by default public addresses only.
+        self.network = network or NetworkPolicy()
         self._http: httpx.AsyncClient | None = None
 
     def compile(
@@ -105,11 +109,11 @@ class Engine:
         return await child.run()
 
     def http_client(self) -> httpx.AsyncClient:
-        """One pooled HTTP client for every component of every run."""
+        """One pooled HTTP client for every component of every run, under the network policy."""
         if self._http is None:
-            import httpx
+            from flowdeck.engine.netguard import guarded_client
 
-            self._http = httpx.AsyncClient(follow_redirects=True, timeout=30.0)
+            self._http = guarded_client(self.network, timeout=30.0)
         return self._http
 
     async def aclose(self) -> None:

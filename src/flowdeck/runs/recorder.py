@@ -6,10 +6,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from flowdeck.db.base import NewRow
+from flowdeck.db.base import Base, NewRow
 from flowdeck.db.models import MessageRecord, Transaction, VertexBuild
 from flowdeck.engine import events as ev
 from flowdeck.runs.bus import EventBus
+from flowdeck.runs.caps import MARK, RecordCaps, cap, cap_fields
 
 
 class RunRecorder:
@@ -30,6 +31,7 @@ class RunRecorder:
         components: dict[str, str] | None = None,
         on_waiting: Callable[[str, str, str], None] | None = None,
         keep_monitor: bool = True,
+        caps: RecordCaps | None = None,
     ) -> None:
         self.components = components or {}
         self.run_id = run_id
@@ -39,6 +41,7 @@ class RunRecorder:
         self.user_id = user_id
         self.on_waiting = on_waiting
         self.keep_monitor = keep_monitor
+        self.caps = caps or RecordCaps()
         self.steps: dict[str, dict[str, Any]] = {}
         self.logs: list[dict[str, Any]] = []
         self.records: list[NewRow] = []
@@ -93,7 +96,8 @@ class RunRecorder:
                 self.done += 1
             step["state"] = "completed" if build["valid"] else "failed"
             step["end"] = _now()
-            step["outputs"] = build["data"]["outputs"]
+            # Capped here already: live progress writes the steps while the run goes.
+            step["outputs"], _ = cap(build["data"]["outputs"], self.caps.record_bytes)
             step["error"] = None if build["valid"] else build["params"]
         for inactive in build["inactivated_vertices"]:
             skipped = self.steps.get(inactive)
@@ -109,8 +113,9 @@ class RunRecorder:
             "run_id": self.run_id,
         }
         self.records.append(
-            NewRow(
+            self._row(
                 VertexBuild,
+                ("params", "data", "artifacts"),
                 {
                     "id": vid,
                     "valid": build["valid"],
@@ -122,8 +127,9 @@ class RunRecorder:
             )
         )
         self.records.append(
-            NewRow(
+            self._row(
                 Transaction,
+                ("outputs", "error"),
                 {
                     "vertex_id": vid,
                     "target_id": ",".join(build["next_vertices_ids"]) or None,
@@ -140,8 +146,9 @@ class RunRecorder:
         if not self.keep_monitor:
             return
         self.records.append(
-            NewRow(
+            self._row(
                 MessageRecord,
+                ("text", "files", "properties"),
                 {
                     "id": _uuid_or_none(data.get("id")),
                     "tenant_id": self.tenant_id,
@@ -158,6 +165,12 @@ class RunRecorder:
                 },
             )
         )
+
+    def _row(self, model: type[Base], fields: tuple[str, ...], values: dict[str, Any]) -> NewRow:
+        """A monitor record with `fields` capped together; a cut message says so."""
+        if cap_fields(values, fields, self.caps.record_bytes) and "properties" in values:
+            values["properties"] = {**values["properties"], MARK: True}
+        return NewRow(model, values)
 
     def _log(self, data: dict[str, Any]) -> None:
         self.logs.append(data)

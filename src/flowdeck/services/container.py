@@ -14,11 +14,14 @@ from sqlalchemy import select
 from flowdeck.access.principal import principal_cache
 from flowdeck.access.seed import TENANT_ADMIN, bind_role, sync_catalog
 from flowdeck.auth.secrets import hash_password
+from flowdeck.datadir import private_dir, private_sqlite
 from flowdeck.db.database import Database
 from flowdeck.db.models import Tenant, User
 from flowdeck.db.repositories.runs import SqlRunStore
 from flowdeck.engine import Engine
+from flowdeck.engine.netpolicy import NetworkPolicy
 from flowdeck.runs.bus import EventBus, MemoryEventBus
+from flowdeck.runs.caps import RecordCaps
 from flowdeck.runs.queue import RunQueue
 from flowdeck.runs.service import RunService
 from flowdeck.runs.states import RunState, on_hold
@@ -89,18 +92,20 @@ class Services:
             allow_custom_code=settings.allow_custom_code,
             run_timeout=settings.run_timeout or None,
             vertex_timeout=settings.step_timeout or None,
+            network=NetworkPolicy(settings.private_networks_allowed, settings.host, settings.port),
         )
         graphs = GraphCache(engine)
+        caps = RecordCaps(settings.max_run_output_bytes, settings.max_monitor_record_bytes)
         if not settings.distributed:
             bus = MemoryEventBus(retention_seconds=settings.event_retention_seconds)
             runs = RunService(SqlRunStore(db), bus)
-            worker = RunWorker(engine, runs, DbGraphSource(db, graphs), name=worker_name)
+            worker = RunWorker(engine, runs, DbGraphSource(db, graphs), name=worker_name, caps=caps)
             queue = LocalRunQueue(worker, settings.max_concurrent_runs)
             runs.channel = queue
             key = settings.signing_key()
             services = cls(settings, db, engine, bus, runs, graphs, worker, queue, key)
         else:
-            services = cls._distributed(settings, role, worker_name, db, engine, graphs)
+            services = cls._distributed(settings, role, worker_name, db, engine, graphs, caps)
         # Only API processes serve files: a worker needs no access to the object store.
         services.storage = storage_for(settings) if role == "api" else None
         return services
@@ -114,6 +119,7 @@ class Services:
         db: Database,
         engine: Engine,
         graphs: GraphCache,
+        caps: RecordCaps,
     ) -> Services:
         from redis.asyncio import Redis
 
@@ -132,7 +138,12 @@ class Services:
         runs = RunService(SqlRunStore(db), bus)
         lease = settings.lease_seconds
         worker = RunWorker(
-            engine, runs, DbGraphSource(db, graphs), name=worker_name, lease_seconds=lease
+            engine,
+            runs,
+            DbGraphSource(db, graphs),
+            name=worker_name,
+            lease_seconds=lease,
+            caps=caps,
         )
         queue = CeleryRunQueue(make_celery(settings))
         holder = worker if role == "worker" else None
@@ -172,6 +183,8 @@ class Services:
 
     async def start(self) -> None:
         self.prepare()  # when create_app has not already begun it
+        private_dir(self.settings.data_dir)
+        private_sqlite(self.db.url)
         if self.role == "api":
             from flowdeck.services import accounts
 

@@ -7,6 +7,7 @@ import contextlib
 import logging
 from dataclasses import dataclass
 
+from flowdeck.runs.caps import cap_fields
 from flowdeck.runs.recorder import RunRecorder
 from flowdeck.runs.states import RunState
 from flowdeck.runs.store import Fence, RunStore
@@ -52,14 +53,16 @@ class ProgressWriter:
                 if recorder.version == tracked.written:
                     continue
                 tracked.written = recorder.version
+                live = {
+                    "steps": recorder.step_list(),
+                    "progress": recorder.progress,
+                    "logs": list(recorder.logs),
+                }
+                cap_fields(live, ("steps", "logs"), recorder.caps.run_bytes)
                 try:
                     await self.store.update(
                         run_id,
-                        {
-                            "steps": recorder.step_list(),
-                            "progress": recorder.progress,
-                            "logs": list(recorder.logs),
-                        },
+                        live,
                         from_states=_ACTIVE,
                         fence=tracked.fence,
                     )

@@ -12,6 +12,7 @@ from flowdeck.db.base import utcnow
 from flowdeck.db.models import Run
 from flowdeck.engine import Engine, Graph, RunControl, RunRequest, RunStatus
 from flowdeck.errors import FlowdeckError, InvalidStateError, NotFoundError
+from flowdeck.runs.caps import RecordCaps, cap_fields
 from flowdeck.runs.recorder import RunRecorder
 from flowdeck.runs.service import RunService
 from flowdeck.runs.states import UNFINISHED, RunState
@@ -20,6 +21,8 @@ from flowdeck.workers.progress import ProgressWriter
 
 log = logging.getLogger("flowdeck.worker")
 
+# The fields of a run's record that grow with what its flow produces, capped together.
+RUN_FIELDS = ("outputs", "steps", "logs", "error")
 _FINAL = {
     RunStatus.COMPLETED: RunState.COMPLETED,
     RunStatus.FAILED: RunState.FAILED,
@@ -71,8 +74,10 @@ class RunWorker:
         graphs: GraphSource,
         name: str = "local",
         lease_seconds: float | None = None,
+        caps: RecordCaps | None = None,
     ) -> None:
         self.engine = engine
+        self.caps = caps or RecordCaps()
         self.service = service
         self.graphs = graphs
         self.name = name
@@ -181,6 +186,7 @@ class RunWorker:
             on_waiting=lambda vid, _prompt, _kind: self._spawn(
                 self._mark_waiting(run.id, vid, fence)
             ),
+            caps=self.caps,
         )
         self.progress.track(run.id, recorder, fence)
         try:
@@ -207,6 +213,15 @@ class RunWorker:
             outputs=req.get("outputs"),
         )
         state = _FINAL[result.status]
+        changes: dict[str, Any] = {
+            "outputs": outputs,
+            "steps": recorder.step_list(),
+            "logs": recorder.logs,
+            "error": result.error,
+            "progress": recorder.progress,
+            "waiting_on": None,
+        }
+        cap_fields(changes, RUN_FIELDS, self.caps.run_bytes)  # a cut `outputs` says so itself
         await self.service.transition(
             run.id,
             state,
@@ -214,14 +229,7 @@ class RunWorker:
             records=recorder.records,
             final_event=recorder.terminal,
             fence=fence,
-            changes={
-                "outputs": outputs,
-                "steps": recorder.step_list(),
-                "logs": recorder.logs,
-                "error": result.error,
-                "progress": recorder.progress,
-                "waiting_on": None,
-            },
+            changes=changes,
         )
         return state
 

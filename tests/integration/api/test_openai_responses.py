@@ -16,11 +16,19 @@ from tests.integration.api.test_runs import ECHO, add_flow, delayed
 from tests.unit.engine.components._support import serve
 from tests.unit.engine.components.test_openai_chat import KEY, FakeOpenAI
 
+from flowdeck.settings import Settings
+
 URL = "/api/v1/responses"
 FAILING = {
     "nodes": [{"id": "in", "type": "ChatInput"}, {"id": "parse", "type": "ParseJSON"}],
     "edges": [{"from": "in.message", "to": "parse.input_value"}],
 }
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The shared settings, letting flows reach the local model server on 127.0.0.1."""
+    return settings.model_copy(update={"allow_private_networks": True})
 
 
 @pytest.fixture(scope="module")
