@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from flowdeck.api import (
     api_keys,
     build,
+    configs,
     files,
     files_v2,
     flow_versions,
@@ -36,6 +37,8 @@ ROUTERS: list[APIRouter] = [
     users.router,
     tenants.router,
     permissions.router,
+    configs.router,
+    configs.dictionary_router,
     api_keys.router,
     runs.router,
     flows.router,

@@ -90,12 +90,16 @@ class Resource(Generic[M]):
     parent_field: str | None = None
     parent_attr: str | None = None
     parent_model: type[Base] | None = None  # a missing parent is 404, like a missing row
+    parent_type: type = str
+    parent_filter: Any = None  # what a row of parent_model must also be to be a parent
     hooks: Hooks = field(default_factory=Hooks)
     batch_remove: bool = False  # POST {path}/batch-remove {"ids": [...]} -> deleted_count
-    tags: tuple[str, ...] = ()
-    # Create body fields the layer sets itself, so a body's value is never used for them.
+    # The model has the seed's audit fields: c_uid and m_uid are set from the caller.
     audit: bool = True
+    # Where one row is addressed, when not below `path` (then without the parent's id):
+    # the seed lists an index's items below it but changes each at /dictionary/items/{id}.
+    item_prefix: str | None = None
 
     @property
     def item_path(self) -> str:
-        return f"{self.path}/{{{self.id_field}}}"
+        return f"{self.item_prefix or self.path}/{{{self.id_field}}}"

@@ -10,16 +10,17 @@ from flowdeck.db.repositories.base import Repository
 from flowdeck.errors import InvalidInputError, NotFoundError
 from flowdeck.resources.declaration import Context, M, Resource
 
-_REPOSITORIES: dict[int, type[Repository[Any]]] = {}
+_REPOSITORIES: dict[tuple[type[Any], str], type[Repository[Any]]] = {}
 
 
-def _repository_class(resource: Resource[Any]) -> type[Repository[Any]]:
-    """One Repository subclass per resource: the model's declared scope applies as for any."""
-    cls = _REPOSITORIES.get(id(resource))
+def _repository_class(model: type[Any], label: str) -> type[Repository[Any]]:
+    """One Repository subclass per model: the model's declared scope applies as for any."""
+    cls = _REPOSITORIES.get((model, label))
     if cls is None:
-        name = f"{resource.model.__name__}ResourceRepository"
-        cls = type(name, (Repository,), {"model": resource.model, "label": resource.label})
-        _REPOSITORIES[id(resource)] = cls
+        name = f"{model.__name__}ResourceRepository"
+        cls = _REPOSITORIES[(model, label)] = type(
+            name, (Repository,), {"model": model, "label": label}
+        )
     return cls
 
 
@@ -28,11 +29,22 @@ class ResourceRepository(Generic[M]):
         self.ctx = ctx
         self.resource = resource
         self.parent = parent
-        self.rows: Repository[M] = _repository_class(resource)(ctx.session, ctx.principal.scope)
+        rows = _repository_class(resource.model, resource.label)
+        self.rows: Repository[M] = rows(ctx.session, ctx.principal.scope)
 
     async def check_parent(self) -> None:
+        """A missing parent, or one of another tenant, is 404 like a missing row."""
         model = self.resource.parent_model
-        if model is not None and await self.ctx.session.get(model, self.parent) is None:
+        if model is None:
+            return
+        parents = _repository_class(model, "parent")
+        pk = model.__mapper__.primary_key[0]
+        stmt = parents(self.ctx.session, self.ctx.principal.scope).scoped(
+            select(pk).where(pk == self.parent)
+        )
+        if self.resource.parent_filter is not None:
+            stmt = stmt.where(self.resource.parent_filter)
+        if (await self.ctx.session.execute(stmt)).first() is None:
             field = self.resource.parent_field
             raise NotFoundError(f"{field} {self.parent} not found", field=field)
 
@@ -41,7 +53,7 @@ class ResourceRepository(Generic[M]):
 
     def visible(self, stmt: Select[Any]) -> Select[Any]:
         stmt = self.resource.hooks.visible(self.ctx, self.rows.scoped(stmt))
-        if self.resource.parent_attr is not None:
+        if self.resource.parent_attr is not None and self.parent is not None:
             stmt = stmt.where(
                 getattr(self.resource.model, self.resource.parent_attr) == self.parent
             )

@@ -65,13 +65,16 @@ def mount(
     # The parent's id (a nested resource) comes before the resource's own in every path.
     scope_params = [ctx_param]
     if resource.parent_field is not None:
-        text = Annotated[str, Path(min_length=1, max_length=128)]
-        scope_params.append(_param(resource.parent_field, text))
-    id_params = [*scope_params, _param(resource.id_field, Annotated[_id_type(resource), Path()])]
+        kind = DbInt if resource.parent_type is int else str
+        parent = Annotated[kind, Path(min_length=1, max_length=128)] if kind is str else kind
+        scope_params.append(_param(resource.parent_field, parent))
+    own_id = _param(resource.id_field, Annotated[_id_type(resource), Path()])
+    id_params = [ctx_param, own_id] if resource.item_prefix else [*scope_params, own_id]
 
     async def repo(ctx: Context, params: dict[str, Any]) -> ResourceRepository[Any]:
-        parent = params.get(resource.parent_field) if resource.parent_field else None
-        rows = ResourceRepository(ctx, resource, parent)
+        if resource.parent_field is None or resource.parent_field not in params:
+            return ResourceRepository(ctx, resource)
+        rows = ResourceRepository(ctx, resource, params[resource.parent_field])
         await rows.check_parent()
         return rows
 

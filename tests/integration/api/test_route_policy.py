@@ -115,6 +115,9 @@ DUMMY = {
     "module_id": "no-such-module",
     "priv_id": "no-such-priv",
     "role_id": "no-such-role",
+    "config_id": "999999",
+    "index_id": "999999",
+    "item_id": "999999",
 }
 
 

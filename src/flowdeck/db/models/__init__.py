@@ -1,6 +1,7 @@
 """Every table, imported here so the metadata and Alembic see them all."""
 
 from flowdeck.db.models.access import ModulePriv, PermissionModule, Role, RolePriv, TenantUserRole
+from flowdeck.db.models.configs import Config, DictEntry
 from flowdeck.db.models.files import FileRecord
 from flowdeck.db.models.flows import Flow, FlowTemplate, FlowVersion, Project
 from flowdeck.db.models.identity import ApiKey, Tenant, User
@@ -10,6 +11,8 @@ from flowdeck.db.models.runs import Run, RunStoreBatch
 __all__ = [
     "ApiKey",
     "ChatSession",
+    "Config",
+    "DictEntry",
     "FileRecord",
     "Flow",
     "FlowTemplate",
