@@ -12,11 +12,23 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select, union
 
 from flowdeck.access.catalog import ALL_PRIVILEGES, TENANT_WIDE_ROLES
 from flowdeck.db.database import Database
-from flowdeck.db.models import RolePriv, Tenant, TenantUserRole, User
+from flowdeck.db.models import (
+    Org,
+    OrgMember,
+    RolePriv,
+    Tenant,
+    TenantGroupRole,
+    TenantOrgRole,
+    TenantUserRole,
+    User,
+    UserGroup,
+    UserGroupMember,
+)
+from flowdeck.db.models.orgs import LEVEL_COLUMNS
 from flowdeck.db.repositories.base import Scope
 from flowdeck.errors import NotFoundError
 
@@ -28,11 +40,38 @@ CHANNEL = "access-changed"
 _EVERYTHING = frozenset(p.priv_id for p in ALL_PRIVILEGES)
 
 _TENANT = select(Tenant.id).where(Tenant.id == bindparam("tid"))
-_HELD = (
-    select(TenantUserRole.role_id, RolePriv.priv_id)
-    .select_from(TenantUserRole)
-    .outerjoin(RolePriv, RolePriv.role_id == TenantUserRole.role_id)
-    .where(TenantUserRole.uid == bindparam("uid"), TenantUserRole.tenant_id == bindparam("tid"))
+_UID: Any = bindparam("uid")
+_TID: Any = bindparam("tid")
+# The roles a user holds in a tenant: bound to them, to an enabled group they belong to, or
+# to an enabled org they belong to or that is above theirs.
+_ROLES = union(
+    select(TenantUserRole.role_id).where(
+        TenantUserRole.uid == _UID, TenantUserRole.tenant_id == _TID
+    ),
+    select(TenantGroupRole.role_id)
+    .join(UserGroup, UserGroup.group_id == TenantGroupRole.group_id)
+    .join(UserGroupMember, UserGroupMember.group_id == UserGroup.group_id)
+    .where(
+        UserGroupMember.uid == _UID,
+        TenantGroupRole.tenant_id == _TID,
+        UserGroup.tenant_id == _TID,
+        UserGroup.is_enable.is_(True),
+    ),
+    select(TenantOrgRole.role_id)
+    .join(
+        Org,
+        or_(*(getattr(Org, level) == TenantOrgRole.org_id for level in LEVEL_COLUMNS)),
+    )
+    .join(OrgMember, OrgMember.org_id == Org.org_id)
+    .where(
+        OrgMember.uid == _UID,
+        TenantOrgRole.tenant_id == _TID,
+        Org.tenant_id == _TID,
+        Org.is_enable.is_(True),
+    ),
+).subquery()
+_HELD = select(_ROLES.c.role_id, RolePriv.priv_id).outerjoin(
+    RolePriv, RolePriv.role_id == _ROLES.c.role_id
 )
 
 

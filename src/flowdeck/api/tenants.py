@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Query
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, or_, select
 
 from flowdeck.access.catalog import Module, Op
 from flowdeck.access.declare import requires
@@ -16,7 +16,7 @@ from flowdeck.db.models import Role, Tenant, TenantUserRole, User
 from flowdeck.errors import InvalidInputError, InvalidStateError, NotFoundError
 from flowdeck.resources.declaration import Context, Hooks, Resource
 from flowdeck.resources.routes import ContextDep, ListFilter, mount
-from flowdeck.schemas.common import Candidates, CandidateUser
+from flowdeck.schemas.common import Candidates
 from flowdeck.schemas.tenancy import (
     TenantCreate,
     TenantRead,
@@ -24,6 +24,7 @@ from flowdeck.schemas.tenancy import (
     TenantUserRoleCreate,
     TenantUserRoleRead,
 )
+from flowdeck.services.people import candidates, in_acting_tenant
 
 router = guarded_router(prefix="/api/v1/tenants", tags=["Tenants"])
 
@@ -41,12 +42,7 @@ def _bindings_visible(ctx: Context, stmt: Select[Any]) -> Select[Any]:
 
 
 async def _check_binding(ctx: Context, values: dict[str, Any], _row: Any) -> dict[str, Any]:
-    tenant_id = str(values.pop("tenant_id"))
-    if tenant_id != ctx.principal.tenant_id:
-        # A binding is made in the tenant the request acts in (the Tenant-Id header).
-        raise InvalidInputError(
-            "tenant_id must be the tenant the request acts in (its Tenant-Id)", field="tenant_id"
-        )
+    tenant_id = in_acting_tenant(ctx.principal.tenant_id, values)
     uid, username = values.pop("uid", None), values.pop("username", None)
     if uid is None and not username:
         raise InvalidInputError("give the user's uid or username", field="uid")
@@ -118,21 +114,12 @@ async def read_user_candidates(
     skip: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 10,
 ) -> Candidates:
-    """Users who hold no role yet in the tenant the request acts in."""
-    bound = select(TenantUserRole.uid).where(TenantUserRole.tenant_id == ctx.principal.tenant_id)
-    stmt = select(User).where(User.is_active.is_(True), User.id.not_in(bound))
-    if not _platform(ctx):
-        stmt = stmt.where(User.tenant_id == ctx.principal.tenant_id)
-    if search:
-        stmt = stmt.where(
-            or_(User.username.ilike(f"%{search}%"), User.nickname.ilike(f"%{search}%"))
-        )
-    total = (
-        await ctx.session.execute(select(func.count()).select_from(stmt.subquery()))
-    ).scalar_one()
-    rows = (await ctx.session.execute(stmt.order_by(User.id).offset(skip).limit(limit))).scalars()
-    users = [CandidateUser(uid=u.id, username=u.username, nickname=u.nickname) for u in rows]
-    return Candidates(total_count=int(total), users=users)
+    """Users who hold no role yet in the tenant the request acts in (platform superusers may
+    pick any user; a tenant's administrators, the users whose default tenant it is)."""
+    tenant = ctx.principal.tenant_id
+    bound = select(TenantUserRole.uid).where(TenantUserRole.tenant_id == tenant)
+    pool = User.id.is_not(None) if _platform(ctx) else User.tenant_id == tenant
+    return await candidates(ctx.session, pool, bound, search, skip, limit)
 
 
 mount(router, BINDINGS)

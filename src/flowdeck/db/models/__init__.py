@@ -6,6 +6,14 @@ from flowdeck.db.models.files import FileRecord
 from flowdeck.db.models.flows import Flow, FlowTemplate, FlowVersion, Project
 from flowdeck.db.models.identity import ApiKey, Tenant, User
 from flowdeck.db.models.monitor import ChatSession, MessageRecord, Transaction, VertexBuild
+from flowdeck.db.models.orgs import (
+    Org,
+    OrgMember,
+    TenantGroupRole,
+    TenantOrgRole,
+    UserGroup,
+    UserGroupMember,
+)
 from flowdeck.db.models.runs import Run, RunStoreBatch
 
 __all__ = [
@@ -19,6 +27,8 @@ __all__ = [
     "FlowVersion",
     "MessageRecord",
     "ModulePriv",
+    "Org",
+    "OrgMember",
     "PermissionModule",
     "Project",
     "Role",
@@ -26,8 +36,12 @@ __all__ = [
     "Run",
     "RunStoreBatch",
     "Tenant",
+    "TenantGroupRole",
+    "TenantOrgRole",
     "TenantUserRole",
     "Transaction",
     "User",
+    "UserGroup",
+    "UserGroupMember",
     "VertexBuild",
 ]

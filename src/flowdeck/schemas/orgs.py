@@ -1,0 +1,111 @@
+"""Organisations, user groups and their members, with the seed's field names."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from pydantic import BaseModel, Field, StrictBool
+
+from flowdeck.schemas.common import DbInt
+from flowdeck.schemas.configs import Audit
+
+
+class UserGroupCreate(BaseModel):
+    tenant_id: UUID
+    group_name: str = Field(min_length=1, max_length=64)
+    is_enable: StrictBool = True
+    note: str | None = Field(None, max_length=2000)
+
+
+class UserGroupUpdate(BaseModel):
+    group_name: str | None = Field(None, min_length=1, max_length=64)
+    is_enable: StrictBool | None = None
+    note: str | None = Field(None, max_length=2000)
+
+
+class UserGroupRead(Audit):
+    group_id: int
+    group_name: str
+    tenant_id: UUID
+    is_enable: bool
+    note: str | None
+
+
+class OrgCreate(BaseModel):
+    tenant_id: UUID
+    org_name: str = Field(min_length=1, max_length=64)
+    org_code: str | None = Field(None, max_length=64)
+    parent_org_id: DbInt | None = None
+    is_enable: StrictBool = True
+    note: str | None = Field(None, max_length=2000)
+
+
+class OrgUpdate(BaseModel):
+    org_name: str | None = Field(None, min_length=1, max_length=64)
+    org_code: str | None = Field(None, max_length=64)
+    is_enable: StrictBool | None = None
+    note: str | None = Field(None, max_length=2000)
+
+
+class OrgRead(Audit):
+    org_id: int
+    org_name: str
+    tenant_id: UUID
+    org_code: str | None
+    org_level: int
+    one_org_id: int
+    two_org_id: int
+    three_org_id: int
+    four_org_id: int
+    five_org_id: int
+    six_org_id: int
+    parent_org_id: int
+    is_enable: bool
+    note: str | None
+
+
+class OrgNode(OrgRead):
+    children: list[OrgNode] = Field(default_factory=list)
+
+
+class MembersAdd(BaseModel):
+    tenant_id: UUID
+    uids: list[DbInt] = Field(default_factory=list, max_length=1000)
+
+
+class GroupMembersAdd(MembersAdd):
+    group_id: DbInt
+
+
+class OrgMembersAdd(MembersAdd):
+    org_id: DbInt
+    position: str = Field(min_length=1, max_length=64)
+    job: str = Field(min_length=1, max_length=64)
+    is_leader: StrictBool = False
+
+
+class OrgMemberUpdate(BaseModel):
+    position: str | None = Field(None, min_length=1, max_length=64)
+    job: str | None = Field(None, min_length=1, max_length=64)
+    is_leader: StrictBool | None = None
+
+
+class GroupMemberRead(Audit):
+    id: int
+    tenant_id: UUID
+    group_id: int
+    uid: int
+    username: str
+    nickname: str | None
+
+
+class OrgMemberRead(Audit):
+    id: int
+    tenant_id: UUID
+    org_id: int
+    uid: int
+    username: str
+    nickname: str | None
+    position: str
+    job: str
+    is_leader: bool
