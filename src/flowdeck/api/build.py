@@ -7,7 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Body, Request, Response
 from fastapi.responses import StreamingResponse
 
 from flowdeck.api.deps import CurrentUser, ServicesDep, SessionDep, scope_of
@@ -16,6 +16,7 @@ from flowdeck.db.repositories.base import Scope
 from flowdeck.db.repositories.flows import FlowRepository
 from flowdeck.engine.events import encode_event
 from flowdeck.errors import InvalidStateError, NotFoundError, PermissionDeniedError
+from flowdeck.schemas.common import Count, QueryBool
 from flowdeck.services.container import Services
 from flowdeck.services.execution import events_since, start_run
 
@@ -148,7 +149,7 @@ async def build_flow(
     body: Annotated[dict[str, Any] | None, Body()] = None,
     start_component_id: str | None = None,
     stop_component_id: str | None = None,
-    log_builds: bool = True,
+    log_builds: QueryBool = True,
     flow_name: str | None = None,
     event_delivery: Delivery = "polling",
 ) -> Any:
@@ -171,7 +172,7 @@ async def get_build_events(
     services: ServicesDep,
     user: CurrentUser,
     event_delivery: Delivery = "streaming",
-    cursor: Annotated[int | None, Query(ge=0)] = None,
+    cursor: Count | None = None,
 ) -> Any:
     run = await _job(services, job_id, scope_of(user))
     return await _events(services, run, event_delivery, cursor, f"user:{user.id}")
@@ -191,7 +192,7 @@ async def build_public_tmp(
     body: Annotated[dict[str, Any] | None, Body()] = None,
     start_component_id: str | None = None,
     stop_component_id: str | None = None,
-    log_builds: bool = True,
+    log_builds: QueryBool = True,
     flow_name: str | None = None,
     event_delivery: Delivery = "polling",
 ) -> Any:
@@ -221,7 +222,7 @@ async def get_public_build_events(
     request: Request,
     services: ServicesDep,
     event_delivery: Delivery = "streaming",
-    cursor: Annotated[int | None, Query(ge=0)] = None,
+    cursor: Count | None = None,
 ) -> Any:
     client_id = request.cookies.get("client_id")
     run = await _public_job(services, job_id, client_id)

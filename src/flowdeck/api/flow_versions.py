@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from flowdeck.api.flows import FlowsDep
 from flowdeck.api.paths import both
 from flowdeck.db.models import FlowVersion
+from flowdeck.schemas.common import Id
 from flowdeck.schemas.flows import FlowRead, FlowVersionCreate, FlowVersionRead
 from flowdeck.services.flow_versions import FlowVersionService
 
@@ -38,14 +39,14 @@ async def create_flow_version(
 
 
 @both(router, "POST", "/versions/{version_id}/rollback", response_model=FlowRead)
-async def rollback_flow_version(flow_id: UUID, version_id: int, versions: VersionsDep) -> FlowRead:
+async def rollback_flow_version(flow_id: UUID, version_id: Id, versions: VersionsDep) -> FlowRead:
     """Copy the version's graph into the draft."""
     flow = await versions.rollback(str(flow_id), version_id)
     return await versions.flows.read(flow)
 
 
 @both(router, "POST", "/versions/{version_id}/publish", response_model=FlowRead)
-async def publish_flow_version(flow_id: UUID, version_id: int, versions: VersionsDep) -> FlowRead:
+async def publish_flow_version(flow_id: UUID, version_id: Id, versions: VersionsDep) -> FlowRead:
     """Make the version the one served online."""
     flow, _ = await versions.publish(str(flow_id), version_id)
     return await versions.flows.read(flow)

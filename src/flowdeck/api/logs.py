@@ -12,6 +12,7 @@ from fastapi.responses import StreamingResponse
 from flowdeck.api.deps import Superuser
 from flowdeck.errors import InvalidInputError
 from flowdeck.observability import logbuffer
+from flowdeck.schemas.common import Count
 
 router = APIRouter(tags=["Log"])
 
@@ -44,14 +45,10 @@ async def stream_logs(user: Superuser) -> StreamingResponse:
 async def logs(
     user: Superuser,
     lines_before: Annotated[
-        int, Query(ge=0, description="The number of logs before the timestamp or the last log")
+        Count, Query(description="The number of logs before the timestamp or the last log")
     ] = 0,
-    lines_after: Annotated[
-        int, Query(ge=0, description="The number of logs after the timestamp")
-    ] = 0,
-    timestamp: Annotated[
-        int, Query(ge=0, description="The timestamp to start getting logs from")
-    ] = 0,
+    lines_after: Annotated[Count, Query(description="The number of logs after the timestamp")] = 0,
+    timestamp: Annotated[Count, Query(description="The timestamp to start getting logs from")] = 0,
 ) -> dict[int, str]:
     """Recent log lines as `{timestamp_ms: line}`, around a timestamp or the latest ones."""
     buffer = logbuffer.buffer()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+
+from flowdeck.schemas.common import Id
 
 
 class Token(BaseModel):
@@ -16,9 +18,9 @@ class Token(BaseModel):
 class UserCreate(BaseModel):
     username: str = Field(min_length=1, max_length=150)
     password: str = Field(min_length=1, max_length=200)
-    is_superuser: bool = False
-    is_active: bool = True
-    tenant_id: int | None = None
+    is_superuser: StrictBool = False
+    is_active: StrictBool = True
+    tenant_id: Id | None = None
 
 
 class UserUpdate(BaseModel):
@@ -26,8 +28,8 @@ class UserUpdate(BaseModel):
 
     username: str | None = Field(None, min_length=1, max_length=150)
     password: str | None = Field(None, min_length=1, max_length=200)
-    is_active: bool | None = None
-    is_superuser: bool | None = None
+    is_active: StrictBool | None = None
+    is_superuser: StrictBool | None = None
     profile_image: str | None = None
     nickname: str | None = None
     email: str | None = None

@@ -1,0 +1,40 @@
+"""Value types shared by request parameters and bodies, checked at the edge.
+
+A number the database cannot hold (a 33-bit id, a 65-bit offset) is a 422 naming the
+parameter, not a driver error deep in a query; a boolean is `true` or `false`, never `0`
+(request bodies use pydantic's `StrictBool`, query parameters `QueryBool`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from annotated_types import Interval
+from pydantic import BeforeValidator, StrictBool
+
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
+MAX_PAGE_SIZE = 1000
+
+# An integer id: id columns are 32-bit INTEGER on PostgreSQL.
+Id = Annotated[int, Interval(ge=-INT32_MAX - 1, le=INT32_MAX)]
+# Offsets, limits, counts and cursors: SQL's LIMIT and OFFSET take 64-bit values.
+Count = Annotated[int, Interval(ge=0, le=INT64_MAX)]
+# A page number: (page - 1) * size stays a 64-bit offset for any page size allowed.
+PageNumber = Annotated[int, Interval(ge=1, le=INT64_MAX // MAX_PAGE_SIZE)]
+
+_WORDS = {"true": True, "false": False}
+
+
+def _query_bool(value: Any) -> Any:
+    # A query string has no types: `true` / `false` (any case, so Python's `True` works)
+    # are booleans; every other word is refused rather than guessed at.
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word not in _WORDS:
+            raise ValueError("must be true or false")
+        return _WORDS[word]
+    return value
+
+
+QueryBool = Annotated[StrictBool, BeforeValidator(_query_bool)]
