@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -48,7 +49,7 @@ OUT_OF_RANGE = [
     ("GET", f"/api/v1/users/?limit={BIG64}", "limit"),
     ("GET", f"/api/v1/runs/?offset={BIG64}", "offset"),
     ("GET", f"/api/v1/flows/?page={BIG64}&size=10", "page"),
-    ("GET", f"/api/v1/monitor/transactions?flow_id=x&page={BIG64}", "page"),
+    ("GET", f"/api/v1/monitor/transactions?flow_id={uuid.UUID(int=1)}&page={BIG64}", "page"),
     ("GET", f"/logs?lines_before={BIG64}", "lines_before"),
 ]
 
