@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from flowdeck.db.database import Database
-from flowdeck.db.integrity import translate
+from flowdeck.db.integrity import translate, translate_data
 from flowdeck.db.models import Flow, Project, Tenant, User
 from flowdeck.errors import ConflictError, FlowdeckError, UnprocessableError
 
@@ -77,3 +77,17 @@ async def test_a_clash_on_a_scoped_key_names_the_column_that_clashed(db: Databas
     clash = await refused(db, same_slug)
     assert isinstance(clash, ConflictError)
     assert clash.field == "slug"  # the tenant only scopes the key
+
+
+async def test_a_value_postgres_cannot_store_is_422(db: Database) -> None:
+    async def long_name(session: Any) -> None:
+        session.add(user("x" * 151))
+
+    if db.is_sqlite:  # SQLite keeps a string of any length: nothing to refuse
+        await _write(db, long_name)
+        return
+    with pytest.raises(DBAPIError) as caught:
+        await _write(db, long_name)
+    error = translate_data(caught.value)
+    assert isinstance(error, UnprocessableError)
+    assert "longer than its field allows" in error.message

@@ -3,6 +3,8 @@
 The API maps every `IntegrityError` here, once: a unique clash is a conflict, a missing
 reference or a missing value is an input the client must change. SQLite names the columns of
 unique and NOT NULL failures but not of a foreign key, so that one is found from the statement.
+A value PostgreSQL cannot store (`DataError`: too long for its column, out of range) is an
+input to change as well; SQLite stores such values as they are.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
 from flowdeck.errors import ConflictError, FlowdeckError, UnprocessableError
 
@@ -45,6 +47,32 @@ def translate(exc: IntegrityError) -> FlowdeckError:
     if state == "23514" or "CHECK constraint failed" in message:
         return UnprocessableError("a value is out of its allowed range", constraint="check")
     return ConflictError("the change conflicts with data already stored")
+
+
+# SQLSTATE class 22 (data exception): what the value was wrong about.
+_DATA_PROBLEMS = {
+    "22001": "a value is longer than its field allows",
+    "22003": "a number is out of the range its field allows",
+    "22007": "a date or time is not valid",
+    "22P02": "a value is not valid for its field's type",
+}
+
+
+def translate_data(exc: DBAPIError) -> FlowdeckError | None:
+    """The domain error for a value the database cannot store; None for other failures
+    (a lost connection is the server's problem, not the request's)."""
+    cause = getattr(exc.orig, "__cause__", None)
+    pg = cause if getattr(cause, "sqlstate", None) else exc.orig
+    state = str(getattr(pg, "sqlstate", "") or "")
+    if not state.startswith("22") and not isinstance(exc, DataError):
+        return None
+    problem = _DATA_PROBLEMS.get(state, "a value cannot be stored")
+    column = getattr(pg, "column_name", None)
+    return UnprocessableError(
+        f"{problem} ({column})" if column else problem,
+        field=str(column) if column else None,
+        constraint="data",
+    )
 
 
 def _unique(columns: list[str]) -> ConflictError:
