@@ -1,4 +1,5 @@
-"""Strict JSON request bodies: no NaN or Infinity, no duplicate keys.
+"""Strict JSON request bodies: no NaN or Infinity (nor a number that overflows to it), no
+duplicate keys.
 
 Python's `json` (what FastAPI and Starlette parse bodies with) accepts `NaN` and `Infinity`,
 which are not JSON, and silently keeps the last of duplicate keys, so a body could mean one
@@ -9,6 +10,7 @@ once, in the request middleware, before any route parses it.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any, NoReturn
 
 
@@ -34,6 +36,13 @@ def _constant(name: str) -> NoReturn:
     raise BadJson(f"{name} is not a JSON number")
 
 
+def _number(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):  # 1e400 would become Infinity
+        raise BadJson(f"{text} is beyond the range of a JSON number")
+    return value
+
+
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
@@ -52,7 +61,7 @@ def check(body: bytes) -> None:
     if not body.strip():
         return
     try:
-        json.loads(body, parse_constant=_constant, object_pairs_hook=_object)
+        json.loads(body, parse_constant=_constant, parse_float=_number, object_pairs_hook=_object)
     except BadJson:
         raise
     except ValueError:  # not JSON at all (or not UTF-8): the route's parser says so

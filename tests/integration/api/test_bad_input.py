@@ -144,6 +144,7 @@ NOT_JSON = [
     (b'{"name": NaN}', "NaN"),
     (b'{"name": "a", "description": Infinity}', "Infinity"),
     (b'{"name": "a", "description": -Infinity}', "-Infinity"),
+    (b'{"name": "a", "description": 1e400}', "1e400 is beyond the range"),
     (b'{"name": "a", "name": "b"}', "duplicate key 'name'"),
     (b'{"name": "a", "flows_list": [], "x": {"k": 1, "k": 2}}', "duplicate key 'k'"),
 ]
