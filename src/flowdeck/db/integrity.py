@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
+from flowdeck.db.base import Base
 from flowdeck.errors import ConflictError, FlowdeckError, UnprocessableError
 
 # Columns that scope a unique key (whose row, in which tenant) rather than say what clashed.
@@ -121,8 +122,6 @@ def _foreign_key(pg: Any, exc: IntegrityError) -> FlowdeckError:
 
 def _sqlite_reference(statement: str, params: Any) -> str | None:
     """The foreign-key column(s) an INSERT or UPDATE set to a value (SQLite does not say)."""
-    from flowdeck.db.base import Base
-
     if m := _INSERT.match(statement):
         table, cols = m.group("table"), [c.strip().strip('"') for c in m.group("cols").split(",")]
     elif m := _UPDATE.match(statement):

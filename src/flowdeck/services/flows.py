@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,8 +24,6 @@ from flowdeck.errors import (
     PermissionDeniedError,
 )
 from flowdeck.schemas.flows import FlowCreate, FlowRead, FlowUpdate, as_utc
-
-T = TypeVar("T")
 
 ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9_-]+$")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
