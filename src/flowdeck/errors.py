@@ -31,6 +31,13 @@ class InvalidInputError(FlowdeckError):
     code = "invalid_input"
 
 
+class UnprocessableError(FlowdeckError):
+    """A well-formed request whose values cannot be stored or used (a missing value, a
+    reference to nothing); 422 where InvalidInputError is 400."""
+
+    code = "unprocessable"
+
+
 class NotFoundError(FlowdeckError):
     code = "not_found"
 

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
-from fastapi import Body, Query, Request, Response
+from fastapi import Body, Request, Response
 from fastapi.responses import StreamingResponse
 
 from flowdeck.access.catalog import Module, Op
@@ -19,6 +19,7 @@ from flowdeck.db.repositories.base import Scope
 from flowdeck.db.repositories.flows import FlowRepository
 from flowdeck.engine.events import encode_event
 from flowdeck.errors import InvalidStateError, NotFoundError, PermissionDeniedError
+from flowdeck.schemas.common import Count, QueryBool
 from flowdeck.services.container import Services
 from flowdeck.services.execution import events_since, start_run
 
@@ -153,7 +154,7 @@ async def build_flow(
     body: Annotated[dict[str, Any] | None, Body()] = None,
     start_component_id: str | None = None,
     stop_component_id: str | None = None,
-    log_builds: bool = True,
+    log_builds: QueryBool = True,
     flow_name: str | None = None,
     event_delivery: Delivery = "polling",
 ) -> Any:
@@ -178,7 +179,7 @@ async def get_build_events(
     user: CurrentUser,
     scope: ScopeDep,
     event_delivery: Delivery = "streaming",
-    cursor: Annotated[int | None, Query(ge=0)] = None,
+    cursor: Count | None = None,
 ) -> Any:
     run = await _job(services, job_id, scope)
     return await _events(services, run, event_delivery, cursor, f"user:{user.id}")
@@ -202,7 +203,7 @@ async def build_public_tmp(
     body: Annotated[dict[str, Any] | None, Body()] = None,
     start_component_id: str | None = None,
     stop_component_id: str | None = None,
-    log_builds: bool = True,
+    log_builds: QueryBool = True,
     flow_name: str | None = None,
     event_delivery: Delivery = "polling",
 ) -> Any:
@@ -233,7 +234,7 @@ async def get_public_build_events(
     request: Request,
     services: ServicesDep,
     event_delivery: Delivery = "streaming",
-    cursor: Annotated[int | None, Query(ge=0)] = None,
+    cursor: Count | None = None,
 ) -> Any:
     client_id = request.cookies.get("client_id")
     run = await _public_job(services, job_id, client_id)

@@ -8,11 +8,15 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flowdeck import errors as e
+from flowdeck.api import json_input
 from flowdeck.api.responses import JSON
+from flowdeck.db import integrity
 
 log = logging.getLogger("flowdeck.api")
 
@@ -28,6 +32,7 @@ STATUS: dict[type[e.FlowdeckError], int] = {
     e.FlowValidationError: 422,
     e.WeakPasswordError: 422,
     e.TooManyAttemptsError: 429,
+    e.UnprocessableError: 422,
 }
 
 
@@ -42,18 +47,33 @@ def request_id(request: Request) -> str:
     return str(request.scope.get("state", {}).get("request_id", ""))
 
 
+def domain_response(request: Request, exc: e.FlowdeckError) -> JSON:
+    status = status_for(exc)
+    body: dict[str, Any] = {"detail": exc.message, **exc.to_dict()}
+    body["request_id"] = request_id(request)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(exc, e.TooManyAttemptsError):
+        headers = {"Retry-After": str(exc.retry_after)}
+    return JSON(body, status_code=status, headers=headers)
+
+
 def install(app: FastAPI) -> None:
     """Register the exception handlers and the request-id middleware."""
 
     @app.exception_handler(e.FlowdeckError)
     async def _domain(request: Request, exc: e.FlowdeckError) -> JSON:
-        status = status_for(exc)
-        body: dict[str, Any] = {"detail": exc.message, **exc.to_dict()}
-        body["request_id"] = request_id(request)
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        if isinstance(exc, e.TooManyAttemptsError):
-            headers = {"Retry-After": str(exc.retry_after)}
-        return JSON(body, status_code=status, headers=headers)
+        return domain_response(request, exc)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSON:
+        return domain_response(request, integrity.translate(exc))
+
+    @app.exception_handler(DBAPIError)
+    async def _data(request: Request, exc: DBAPIError) -> JSON:
+        error = integrity.translate_data(exc)
+        if error is None:
+            raise exc  # not the request's fault: answered as an unexpected error
+        return domain_response(request, error)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSON:
@@ -61,11 +81,12 @@ def install(app: FastAPI) -> None:
             {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type")}
             for err in exc.errors()
         ]
-        fields = ", ".join(".".join(str(p) for p in err["loc"][1:]) or "body" for err in errors)
+        names = [".".join(str(p) for p in err["loc"][1:]) or "body" for err in errors]
         return JSON(
             {
                 "detail": errors,
-                "message": f"invalid request: {fields}",
+                "message": f"invalid request: {', '.join(names)}",
+                "field": names[0] if names else None,
                 "request_id": request_id(request),
             },
             status_code=422,
@@ -73,26 +94,41 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSON:
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(app, request.scope))}
         return JSON(
             {"detail": exc.detail, "request_id": request_id(request)},
             status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
+            headers=headers,
         )
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSON:
-        rid = request_id(request)
-        log.exception(
-            "unexpected error (request %s) on %s %s", rid, request.method, request.url.path
-        )
-        return JSON(
-            {"detail": "Internal server error", "code": "internal_error", "request_id": rid},
-            status_code=500,
-        )
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
+    """Every method some route serves at this path.
+
+    The router answers 405 with the methods of the first route whose path matched, but a
+    path is served by one route per method, so that `Allow` would list one of them only.
+    """
+    found = []
+    for method in METHODS:
+        probe = {**scope, "method": method}
+        if any(route.matches(dict(probe))[0] == Match.FULL for route in app.router.routes):
+            found.append(method)
+    return found
 
 
 class RequestContext:
-    """Pure ASGI middleware: a request id on every request and response; a body size cap."""
+    """Pure ASGI middleware: a request id on every request and response; a body size cap;
+    strict JSON bodies; and the answer to an unexpected error.
+
+    Unexpected errors are answered here rather than by an `Exception` handler: Starlette's
+    ServerErrorMiddleware re-raises after answering, and the server then drops the client's
+    keep-alive connection, so the next request on it would fail too.
+    """
 
     def __init__(self, app: ASGIApp, max_body: int) -> None:
         self.app = app
@@ -108,24 +144,110 @@ class RequestContext:
         if length and length.isdigit() and int(length) > self.max_body:
             await _too_large(send, rid, self.max_body)
             return
-        received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_body:
-                    raise e.InvalidInputError(f"request body exceeds {self.max_body} bytes")
-            return message
+        started = False
 
         async def send_with_id(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
             await send(message)
 
-        await self.app(scope, limited_receive, send_with_id)
+        try:
+            if json_input.is_json(_header(scope, b"content-type")):
+                # Read whole before the route runs: JSON is parsed whole anyway, and a body
+                # sent without a Content-Length is capped the same way as one with it.
+                body = await _read_body(receive, self.max_body)
+                json_input.check(body)
+                receive = _replay(body, receive)
+            else:
+                receive = _limited(receive, self.max_body)
+            await self.app(scope, receive, send_with_id)
+        except _TooLarge:
+            if started:
+                raise
+            await _too_large(send, rid, self.max_body)
+        except json_input.BadJson as exc:
+            await _answer(send, rid, 422, _body_error(exc.message))
+        except Exception:
+            if started:  # the answer is half sent: only closing the connection tells the client
+                raise
+            log.exception(
+                "unexpected error (request %s) on %s %s", rid, scope["method"], scope["path"]
+            )
+            failure = {"detail": "Internal server error", "code": "internal_error"}
+            await _answer(send, rid, 500, failure)
+
+
+class _TooLarge(StarletteHTTPException):
+    """The body went over the cap while being read (an HTTPException, so FastAPI passes it on
+    from its body parsing instead of turning it into a 400)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request body exceeds {limit} bytes")
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # the client went away
+            return b"".join(chunks)
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge(limit)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """The body already read, then the client's own channel (for disconnects)."""
+    pending = True
+
+    async def replay() -> Message:
+        nonlocal pending
+        if pending:
+            pending = False
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def _limited(receive: Receive, limit: int) -> Receive:
+    received = 0
+
+    async def limited() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise _TooLarge(limit)
+        return message
+
+    return limited
+
+
+def _body_error(problem: str) -> dict[str, Any]:
+    """FastAPI's shape for a body it cannot parse, naming the problem."""
+    return {
+        "detail": [{"loc": ["body"], "msg": problem, "type": "json_invalid"}],
+        "code": "invalid_json",
+        "message": f"invalid request body: {problem}",
+        "field": "body",
+    }
+
+
+async def _answer(send: Send, rid: str, status: int, content: dict[str, Any]) -> None:
+    response = JSON({**content, "request_id": rid}, status_code=status)
+    headers = [*response.raw_headers, (b"x-request-id", rid.encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": response.body})
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -136,14 +258,4 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 async def _too_large(send: Send, rid: str, limit: int) -> None:
-    import orjson
-
-    body = orjson.dumps({"detail": f"request body exceeds {limit} bytes", "request_id": rid})
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", b"application/json"), (b"x-request-id", rid.encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    await _answer(send, rid, 413, {"detail": f"request body exceeds {limit} bytes"})

@@ -18,6 +18,7 @@ from flowdeck.api.deps import CurrentUser
 from flowdeck.api.files import FilesDep, send_file, stream, upload_chunks
 from flowdeck.api.paths import both
 from flowdeck.errors import InvalidInputError
+from flowdeck.schemas.common import QueryBool
 from flowdeck.schemas.files import Detail, FilesDeleted, UserFileRead
 from flowdeck.storage import CHUNK
 
@@ -53,7 +54,7 @@ async def delete_files_batch(file_ids: FileIds, files: FilesDep) -> FilesDeleted
 @both(router, "POST", "/files", response_model=UserFileRead, status_code=201)
 @requires(Module.FILES, Op.WRITE)
 async def upload_user_file(
-    file: UploadFile, files: FilesDep, user: CurrentUser, append: bool = False
+    file: UploadFile, files: FilesDep, user: CurrentUser, append: QueryBool = False
 ) -> UserFileRead:
     """Store a file for the caller; a taken name gets ` (n)`, `append` adds to the same name."""
     row = await files.upload_user_file(file.filename, upload_chunks(file), append=append)
@@ -79,7 +80,7 @@ async def delete_all_files(files: FilesDep) -> FilesDeleted:
 @both(router, "GET", "/files/{file_id}", response_model=None)
 @requires(Module.FILES, Op.READ)
 async def download_file(
-    file_id: UUID, files: FilesDep, return_content: bool = False
+    file_id: UUID, files: FilesDep, return_content: QueryBool = False
 ) -> StreamingResponse | str:
     """The file as an attachment named `<name><extension>`, or with `return_content` its text."""
     row = await files.user_file(str(file_id))

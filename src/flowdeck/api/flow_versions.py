@@ -13,6 +13,7 @@ from flowdeck.access.guard import guarded_router
 from flowdeck.api.flows import FlowsDep
 from flowdeck.api.paths import both
 from flowdeck.db.models import FlowVersion
+from flowdeck.schemas.common import Id
 from flowdeck.schemas.flows import FlowRead, FlowVersionCreate, FlowVersionRead
 from flowdeck.services.flow_versions import FlowVersionService
 
@@ -44,7 +45,7 @@ async def create_flow_version(
 
 @both(router, "POST", "/versions/{version_id}/rollback", response_model=FlowRead)
 @requires(Module.FLOWS, Op.MODIFY)
-async def rollback_flow_version(flow_id: UUID, version_id: int, versions: VersionsDep) -> FlowRead:
+async def rollback_flow_version(flow_id: UUID, version_id: Id, versions: VersionsDep) -> FlowRead:
     """Copy the version's graph into the draft."""
     flow = await versions.rollback(str(flow_id), version_id)
     return await versions.flows.read(flow)
@@ -52,7 +53,7 @@ async def rollback_flow_version(flow_id: UUID, version_id: int, versions: Versio
 
 @both(router, "POST", "/versions/{version_id}/publish", response_model=FlowRead)
 @requires(Module.FLOWS, Op.MODIFY)
-async def publish_flow_version(flow_id: UUID, version_id: int, versions: VersionsDep) -> FlowRead:
+async def publish_flow_version(flow_id: UUID, version_id: Id, versions: VersionsDep) -> FlowRead:
     """Make the version the one served online."""
     flow, _ = await versions.publish(str(flow_id), version_id)
     return await versions.flows.read(flow)

@@ -16,6 +16,7 @@ from flowdeck.api.paths import both
 from flowdeck.api.responses import JSON
 from flowdeck.db.repositories.flows import FlowQuery
 from flowdeck.errors import NotFoundError
+from flowdeck.schemas.common import PageNumber, QueryBool
 from flowdeck.schemas.flows import (
     FlowBatch,
     FlowCreate,
@@ -128,17 +129,17 @@ async def create_flow(body: FlowCreate, flows: FlowsDep) -> FlowRead:
 async def read_flows(
     flows: FlowsDep,
     user: CurrentUser,
-    get_all: bool = True,
-    header_flows: bool = False,
-    components_only: bool = False,
-    remove_example_flows: bool = False,
+    get_all: QueryBool = True,
+    header_flows: QueryBool = False,
+    components_only: QueryBool = False,
+    remove_example_flows: QueryBool = False,
     project_id: str | None = None,
     folder_id: str | None = None,
     keyword: str | None = None,
     flow_type: str | None = None,
     sort_by: str | None = None,
     sort_order: Literal["asc", "desc"] = "desc",
-    page: Annotated[int | None, Query(ge=1)] = None,
+    page: PageNumber | None = None,
     size: Annotated[int | None, Query(ge=1, le=100)] = None,
 ) -> JSON:
     """The caller's flows: a list, a page ({items, total, page, size, pages}), or headers."""

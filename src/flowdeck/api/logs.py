@@ -15,6 +15,7 @@ from flowdeck.access.guard import guarded_router
 from flowdeck.api.deps import Superuser
 from flowdeck.errors import InvalidInputError
 from flowdeck.observability import logbuffer
+from flowdeck.schemas.common import Count
 
 router = guarded_router(tags=["Log"])
 
@@ -49,14 +50,10 @@ async def stream_logs(user: Superuser) -> StreamingResponse:
 async def logs(
     user: Superuser,
     lines_before: Annotated[
-        int, Query(ge=0, description="The number of logs before the timestamp or the last log")
+        Count, Query(description="The number of logs before the timestamp or the last log")
     ] = 0,
-    lines_after: Annotated[
-        int, Query(ge=0, description="The number of logs after the timestamp")
-    ] = 0,
-    timestamp: Annotated[
-        int, Query(ge=0, description="The timestamp to start getting logs from")
-    ] = 0,
+    lines_after: Annotated[Count, Query(description="The number of logs after the timestamp")] = 0,
+    timestamp: Annotated[Count, Query(description="The timestamp to start getting logs from")] = 0,
 ) -> dict[int, str]:
     """Recent log lines as `{timestamp_ms: line}`, around a timestamp or the latest ones."""
     buffer = logbuffer.buffer()

@@ -13,6 +13,7 @@ from flowdeck.access.declare import requires
 from flowdeck.access.guard import guarded_router
 from flowdeck.api.deps import ScopeDep, SessionDep
 from flowdeck.api.paths import both
+from flowdeck.schemas.common import PageNumber
 from flowdeck.schemas.monitor import (
     MessageRead,
     MessageUpdate,
@@ -135,7 +136,7 @@ async def delete_messages_session(session_id: str, monitor: MonitorDep) -> Respo
 async def get_transactions(
     flow_id: FlowIdQuery,
     monitor: MonitorDep,
-    page: Annotated[int, Query(ge=1, description="Page number")] = 1,
+    page: Annotated[PageNumber, Query(description="Page number")] = 1,
     size: Annotated[int, Query(ge=1, le=100, description="Page size")] = 50,
 ) -> Page[TransactionRead]:
     """The flow's transactions, oldest first, a page at a time."""

@@ -16,6 +16,7 @@ from flowdeck.api.flows import FlowsDep, zip_response
 from flowdeck.api.paths import both
 from flowdeck.api.responses import JSON
 from flowdeck.db.models import Project
+from flowdeck.schemas.common import PageNumber, QueryBool
 from flowdeck.schemas.flows import (
     FlowRead,
     Page,
@@ -77,10 +78,10 @@ async def upload_file(file: UploadFile, projects: ProjectsDep) -> list[FlowRead]
 async def read_project(
     project_id: UUID,
     projects: ProjectsDep,
-    page: Annotated[int | None, Query(ge=1)] = None,
+    page: PageNumber | None = None,
     size: Annotated[int | None, Query(ge=1, le=100)] = None,
-    is_component: bool = False,
-    is_flow: bool = False,
+    is_component: QueryBool = False,
+    is_flow: QueryBool = False,
     search: str = "",
 ) -> JSON:
     """The project with its flows; with `page` and `size`, one page of them."""

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import Body, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from flowdeck.access.catalog import Module, Op
 from flowdeck.access.declare import requires
@@ -19,9 +19,10 @@ from flowdeck.db.models import Flow, Run
 from flowdeck.db.repositories.base import Scope
 from flowdeck.errors import InvalidInputError
 from flowdeck.runs.states import RunState
+from flowdeck.schemas.common import QueryBool
 from flowdeck.services.caches import flow_cache
 from flowdeck.services.container import Services
-from flowdeck.services.execution import events_since, start_run, wait_for_end
+from flowdeck.services.execution import events_since, failed_component, start_run, wait_for_end
 
 router = guarded_router(prefix="/api/v1", tags=["Base"])
 
@@ -45,7 +46,7 @@ class AdvancedRunRequest(BaseModel):
     inputs: list[AdvancedInput] = []
     outputs: list[str] = []
     tweaks: dict[str, Any] | None = None
-    stream: bool = False
+    stream: StrictBool = False
     session_id: str | None = None
 
 
@@ -55,15 +56,19 @@ async def run_and_answer(services: Services, run: Run, stream: bool) -> Any:
         return StreamingResponse(_sse(services, run), media_type="text/event-stream")
     final = await wait_for_end(services, run.id, run)
     if final.state != RunState.COMPLETED:
-        status = 499 if final.state == RunState.CANCELLED else 500
+        # The flow failed (a step, a time limit) or was cancelled: the request was served,
+        # so this is no server error; the answer names the component that failed.
+        cancelled = final.state == RunState.CANCELLED
         return JSON(
             {
                 "detail": final.error or final.state,
+                "code": "run_cancelled" if cancelled else "run_failed",
+                "component_id": failed_component(final),
                 "run_id": final.id,
                 "state": final.state,
                 "outputs": final.outputs,
             },
-            status_code=status,
+            status_code=499 if cancelled else 422,
         )
     return JSON({**(final.outputs or {}), "run_id": final.id})
 
@@ -91,7 +96,7 @@ async def simplified_run_flow(
     user: RunCaller,
     scope: ScopeDep,
     body: Annotated[SimplifiedRunRequest | None, Body()] = None,
-    stream: bool = False,
+    stream: QueryBool = False,
 ) -> Any:
     flow = await _flow(services, scope, flow_id_or_name)
     req = (body or SimplifiedRunRequest()).model_dump()

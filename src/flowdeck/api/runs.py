@@ -16,6 +16,7 @@ from flowdeck.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep
 from flowdeck.db.models import Run
 from flowdeck.db.repositories.base import Repository
 from flowdeck.runs.states import RunState
+from flowdeck.schemas.common import Count
 
 router = guarded_router(prefix="/api/v1/runs", tags=["Runs"])
 
@@ -75,7 +76,7 @@ async def list_runs(
     flow_id: str | None = None,
     state: RunState | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Count = 0,
 ) -> list[Run]:
     conditions = []
     if flow_id:

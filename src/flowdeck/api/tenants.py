@@ -16,7 +16,7 @@ from flowdeck.db.models import Role, Tenant, TenantUserRole, User
 from flowdeck.errors import InvalidInputError, InvalidStateError, NotFoundError
 from flowdeck.resources.declaration import Context, Hooks, Resource
 from flowdeck.resources.routes import ContextDep, ListFilter, mount
-from flowdeck.schemas.common import Candidates
+from flowdeck.schemas.common import Candidates, Count
 from flowdeck.schemas.tenancy import (
     TenantCreate,
     TenantRead,
@@ -111,7 +111,7 @@ BINDINGS = Resource(
 async def read_user_candidates(
     ctx: ContextDep,
     search: Annotated[str | None, Query(max_length=200)] = None,
-    skip: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
+    skip: Count = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 10,
 ) -> Candidates:
     """Users who hold no role yet in the tenant the request acts in (platform superusers may

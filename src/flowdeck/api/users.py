@@ -12,6 +12,7 @@ from flowdeck.api.deps import CurrentUser, ServicesDep, SessionDep, Superuser
 from flowdeck.auth.secrets import hash_password
 from flowdeck.db.models import User
 from flowdeck.errors import ConflictError, NotFoundError, PermissionDeniedError
+from flowdeck.schemas.common import Count, Id
 from flowdeck.schemas.users import PasswordReset, UserCreate, UserRead, UsersPage, UserUpdate
 from flowdeck.services.accounts import commit_and_announce, require_valid_password, revoke_tokens
 
@@ -60,7 +61,7 @@ async def read_current_user(user: CurrentUser) -> User:
 @router.get("/", response_model=UsersPage)
 @requires(Module.USERS, Op.READ)
 async def read_all_users(
-    caller: Superuser, session: SessionDep, skip: int = 0, limit: int = 10
+    caller: Superuser, session: SessionDep, skip: Count = 0, limit: Count = 10
 ) -> UsersPage:
     stmt = select(User).where(User.tenant_id == caller.tenant_id)
     total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
@@ -71,7 +72,7 @@ async def read_all_users(
 @router.patch("/{user_id}", response_model=UserRead)
 @signed_in
 async def patch_user(
-    user_id: int,
+    user_id: Id,
     body: UserUpdate,
     caller: CurrentUser,
     session: SessionDep,
@@ -99,7 +100,7 @@ async def patch_user(
 @router.patch("/{user_id}/reset-password", response_model=UserRead)
 @signed_in  # a user resets their own password; superusers anyone's (checked below)
 async def reset_password(
-    user_id: int,
+    user_id: Id,
     body: PasswordReset,
     caller: CurrentUser,
     session: SessionDep,
@@ -118,7 +119,7 @@ async def reset_password(
 @router.delete("/{user_id}")
 @requires(Module.USERS, Op.DELETE)
 async def delete_user(
-    user_id: int, caller: Superuser, session: SessionDep, services: ServicesDep
+    user_id: Id, caller: Superuser, session: SessionDep, services: ServicesDep
 ) -> dict[str, str]:
     if caller.id == user_id:
         raise PermissionDeniedError("you cannot delete your own user")

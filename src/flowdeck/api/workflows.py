@@ -37,7 +37,7 @@ from flowdeck.schemas.workflows import (
     WorkflowStopResponse,
 )
 from flowdeck.services.container import Services
-from flowdeck.services.execution import events_since, start_run, wait_for_end
+from flowdeck.services.execution import events_since, failed_component, start_run, wait_for_end
 
 router = guarded_router(prefix="/api/v2/workflows", tags=["Workflow"])
 
@@ -128,10 +128,7 @@ def execution_response(run: Run) -> WorkflowExecutionResponse:
     status = job_status(run)
     errors: list[ErrorDetail] = []
     if status in _ERROR_CODES:
-        failed = next(
-            (s.get("id") for s in run.steps or [] if isinstance(s, dict) and s.get("error")),
-            None,
-        )
+        failed = failed_component(run)
         details: dict[str, Any] = {"flow_id": run.flow_id}
         if failed:
             details["component_id"] = failed

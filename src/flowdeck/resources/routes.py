@@ -21,7 +21,7 @@ from flowdeck.api.deps import PrincipalDep, ServicesDep, SessionDep
 from flowdeck.api.paths import both
 from flowdeck.resources.declaration import Context, Resource
 from flowdeck.resources.repository import ResourceRepository
-from flowdeck.schemas.common import DbInt, DeletedCount, IntIds, SortOrder, StrIds
+from flowdeck.schemas.common import Count, DeletedCount, Id, IntIds, SortOrder, StrIds
 
 P = inspect.Parameter
 
@@ -65,7 +65,7 @@ def mount(
     # The parent's id (a nested resource) comes before the resource's own in every path.
     scope_params = [ctx_param]
     if resource.parent_field is not None:
-        kind = DbInt if resource.parent_type is int else str
+        kind = Id if resource.parent_type is int else str
         parent = Annotated[kind, Path(min_length=1, max_length=128)] if kind is str else kind
         scope_params.append(_param(resource.parent_field, parent))
     own_id = _param(resource.id_field, Annotated[_id_type(resource), Path()])
@@ -103,7 +103,7 @@ def mount(
         _param("search", Annotated[str | None, Query(max_length=200)], None),
         _param("sort_by", sort_keys | None, resource.default_sort or None),
         _param("sort_order", SortOrder, "asc"),
-        _param("skip", Annotated[int, Query(ge=0, le=2**63 - 1)], 0),
+        _param("skip", Annotated[Count, Query()], 0),
         _param("limit", Annotated[int | None, Query(ge=1, le=1000)], None),
         *(_param(key, f.annotation, f.default) for key, f in filters.items()),
     ]
@@ -178,7 +178,7 @@ def mount(
 
 def _id_type(resource: Resource[Any]) -> Any:
     if resource.id_type is int:
-        return DbInt
+        return Id
     if resource.id_type is UUID:
         return UUID
     return Annotated[str, Path(min_length=1, max_length=128)]

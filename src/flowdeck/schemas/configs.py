@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from flowdeck.schemas.common import DbInt
+from flowdeck.schemas.common import Id
 
 
 class Audit(BaseModel):
@@ -53,12 +53,12 @@ class IndexUpdate(BaseModel):
 
 
 class ItemCreate(IndexCreate):
-    key_order: DbInt = 0
+    key_order: Id = 0
     config_value: str = Field(min_length=1, max_length=65_536)
 
 
 class ItemUpdate(IndexUpdate):
-    key_order: DbInt | None = None
+    key_order: Id | None = None
     config_value: str | None = Field(None, min_length=1, max_length=65_536)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from flowdeck.db.models import Run
 from flowdeck.runs.states import RunState
@@ -66,7 +66,7 @@ class ExecutionCreate(BaseModel):
     template: str = Field(min_length=1, max_length=255)
     parameters: dict[str, Any] = Field(default_factory=dict)
     metadata: dict[str, Any] = Field(default_factory=dict)
-    start: bool = Field(True, description="false: stay `created` until PATCH {action: start}")
+    start: StrictBool = Field(True, description="false: stay `created` until PATCH {action: start}")
 
 
 class ExecutionPatch(BaseModel):

@@ -13,6 +13,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     computed_field,
     field_validator,
 )
@@ -48,12 +49,12 @@ class FlowFields(BaseModel):
     icon_bg_color: str | None = Field(None, max_length=32)
     gradient: str | None = Field(None, max_length=255)
     data: dict[str, Any] | None = None
-    is_component: bool | None = None
-    webhook: bool | None = None
+    is_component: StrictBool | None = None
+    webhook: StrictBool | None = None
     endpoint_name: str | None = Field(None, max_length=255)
     tags: list[str] | None = None
-    locked: bool | None = None
-    mcp_enabled: bool | None = None
+    locked: StrictBool | None = None
+    mcp_enabled: StrictBool | None = None
     action_name: str | None = Field(None, max_length=255)
     action_description: str | None = None
     access_type: AccessType | None = None

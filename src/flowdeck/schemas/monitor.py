@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, computed_field
 
 from flowdeck.schemas.flows import Page, UtcDatetime
 
@@ -69,8 +69,8 @@ class MessageUpdate(BaseModel):
     sender_name: str | None = Field(None, max_length=255)
     session_id: str | None = Field(None, min_length=1, max_length=255)
     files: list[str] | None = None
-    edit: bool | None = None
-    error: bool | None = None
+    edit: StrictBool | None = None
+    error: StrictBool | None = None
     properties: dict[str, Any] | None = None
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 ResponseStatus = Literal["queued", "in_progress", "completed", "failed", "cancelled"]
 
@@ -17,8 +17,8 @@ class ResponsesRequest(BaseModel):
     model: str = Field(min_length=1, description="The flow to run: its id or endpoint name")
     # A string, or OpenAI's list of input items (the last user message's text is used).
     input: str | list[dict[str, Any]]
-    stream: bool = False
-    background: bool = False
+    stream: StrictBool = False
+    background: StrictBool = False
     tools: list[Any] | None = Field(None, description="Tools are not supported yet")
     previous_response_id: str | None = None
     include: list[str] | None = None

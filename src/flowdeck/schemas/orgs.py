@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, StrictBool
 
-from flowdeck.schemas.common import DbInt
+from flowdeck.schemas.common import Id
 from flowdeck.schemas.configs import Audit
 
 
@@ -35,7 +35,7 @@ class OrgCreate(BaseModel):
     tenant_id: UUID
     org_name: str = Field(min_length=1, max_length=64)
     org_code: str | None = Field(None, max_length=64)
-    parent_org_id: DbInt | None = None
+    parent_org_id: Id | None = None
     is_enable: StrictBool = True
     note: str | None = Field(None, max_length=2000)
 
@@ -70,15 +70,15 @@ class OrgNode(OrgRead):
 
 class MembersAdd(BaseModel):
     tenant_id: UUID
-    uids: list[DbInt] = Field(default_factory=list, max_length=1000)
+    uids: list[Id] = Field(default_factory=list, max_length=1000)
 
 
 class GroupMembersAdd(MembersAdd):
-    group_id: DbInt
+    group_id: Id
 
 
 class OrgMembersAdd(MembersAdd):
-    org_id: DbInt
+    org_id: Id
     position: str = Field(min_length=1, max_length=64)
     job: str = Field(min_length=1, max_length=64)
     is_leader: StrictBool = False

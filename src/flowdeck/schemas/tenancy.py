@@ -7,6 +7,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from flowdeck.schemas.common import Id
+
 
 class TenantCreate(BaseModel):
     tenant_name: str = Field(min_length=1, max_length=64)
@@ -40,7 +42,7 @@ class TenantRead(BaseModel):
 class TenantUserRoleCreate(BaseModel):
     tenant_id: UUID
     role_id: str = Field(min_length=1, max_length=32)
-    uid: int | None = Field(None, ge=1, le=2**63 - 1)
+    uid: Id | None = None
     username: str | None = Field(None, min_length=1, max_length=150)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 
 class Token(BaseModel):
@@ -17,8 +17,8 @@ class Token(BaseModel):
 class UserCreate(BaseModel):
     username: str = Field(min_length=1, max_length=150)
     password: str = Field(min_length=1, max_length=200)
-    is_superuser: bool = False
-    is_active: bool = True
+    is_superuser: StrictBool = False
+    is_active: StrictBool = True
     tenant_id: UUID | None = None
 
 
@@ -27,8 +27,8 @@ class UserUpdate(BaseModel):
 
     username: str | None = Field(None, min_length=1, max_length=150)
     password: str | None = Field(None, min_length=1, max_length=200)
-    is_active: bool | None = None
-    is_superuser: bool | None = None
+    is_active: StrictBool | None = None
+    is_superuser: StrictBool | None = None
     profile_image: str | None = None
     nickname: str | None = None
     email: str | None = None

@@ -6,7 +6,7 @@ import uuid
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, model_validator
 
 
 class JobStatus(StrEnum):
@@ -53,8 +53,8 @@ class WorkflowExecutionRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    background: bool = False
-    stream: bool = False
+    background: StrictBool = False
+    stream: StrictBool = False
     flow_id: str = Field(min_length=1)
     inputs: dict[str, Any] | None = Field(
         None, description="Component-specific inputs in flat format: 'component_id.param': value"

@@ -9,7 +9,7 @@ from typing import Any
 from flowdeck.db.base import new_id, quick_instance
 from flowdeck.db.models import Flow, Run, User
 from flowdeck.engine import Graph
-from flowdeck.errors import InvalidStateError
+from flowdeck.errors import InvalidStateError, UnprocessableError
 from flowdeck.runs.bus import Event
 from flowdeck.runs.states import RunState
 from flowdeck.services.container import Services
@@ -56,6 +56,7 @@ async def start_run(
             graph = services.graphs.for_flow(flow, tweaks)
         else:
             raise InvalidStateError("a run needs a flow or a graph", field="flow_id")
+    check_targets(graph, request)
     owner = flow.user_id if flow is not None and user is None else (user.id if user else None)
     # A paused flow takes triggers but holds their runs until it is resumed (HELD marks them).
     held = submit and flow is not None and flow.deployment_status == PAUSED
@@ -95,6 +96,29 @@ async def start_run(
         stamp = flow_stamp(flow) if flow is not None and graph_data is None else None
         await services.submit(RunJob(run, graph, flow_stamp=stamp, claimed=claimed))
     return run
+
+
+def check_targets(graph: Graph, request: dict[str, Any]) -> None:
+    """Components a request names must be in the graph: refused now (422), not a failed run."""
+    for cid in request.get("inputs") or {}:
+        if graph.find(cid) is None:
+            raise UnprocessableError(
+                f"inputs name no component {cid!r} in this flow", field="inputs", component_id=cid
+            )
+    for name in ("start_component_id", "stop_component_id"):
+        cid = request.get(name)
+        if cid is not None and cid not in graph.vertices:
+            raise UnprocessableError(
+                f"no component {cid!r} in this flow", field=name, component_id=cid
+            )
+
+
+def failed_component(run: Run) -> str | None:
+    """The id of the first step that failed, if a step did."""
+    for step in run.steps or []:
+        if isinstance(step, dict) and step.get("error"):
+            return str(step.get("id"))
+    return None
 
 
 async def wait_for_end(services: Services, run_id: str, run: Run | None = None) -> Run:

@@ -6,7 +6,7 @@ from flowdeck.db.models import Flow, FlowVersion
 from flowdeck.db.repositories.flows import FlowVersionRepository
 from flowdeck.errors import ConflictError, NotFoundError
 from flowdeck.schemas.flows import FlowUpdate, FlowVersionCreate
-from flowdeck.services.flows import FlowService, unique
+from flowdeck.services.flows import FlowService
 from flowdeck.services.graphs import snapshot
 
 
@@ -27,16 +27,14 @@ class FlowVersionService:
             raise ConflictError(
                 f"flow {flow.id} already has a version {body.version!r}", field="version"
             )
-        return await unique(
-            self.repo.create(
-                flow_id=flow.id,
-                version=body.version,
-                note=body.note,
-                name=flow.name,
-                description=flow.description,
-                data=snapshot(flow.data) if flow.data is not None else None,
-                created_by=self.flows.scope.user_id,
-            )
+        return await self.repo.create(
+            flow_id=flow.id,
+            version=body.version,
+            note=body.note,
+            name=flow.name,
+            description=flow.description,
+            data=snapshot(flow.data) if flow.data is not None else None,
+            created_by=self.flows.scope.user_id,
         )
 
     async def get(self, flow: Flow, version_id: int) -> FlowVersion:

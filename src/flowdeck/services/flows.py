@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flowdeck.db.base import utcnow
@@ -25,8 +24,6 @@ from flowdeck.errors import (
     PermissionDeniedError,
 )
 from flowdeck.schemas.flows import FlowCreate, FlowRead, FlowUpdate, as_utc
-
-T = TypeVar("T")
 
 ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9_-]+$")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -60,17 +57,6 @@ def next_free(base: str, taken: set[str], *, dash: bool = False) -> str:
     return f"{base}-{n}" if dash else f"{base} ({n})"
 
 
-async def unique(write: Awaitable[T]) -> T:
-    """Run a write; a unique-constraint race with another request becomes a 409."""
-    try:
-        return await write
-    except IntegrityError as exc:
-        raise ConflictError(
-            "the change clashes with another one made at the same time "
-            "(name, slug or endpoint name); try again"
-        ) from exc
-
-
 class FlowService:
     """Creates, reads, updates and deletes the flows a scope can see."""
 
@@ -102,7 +88,7 @@ class FlowService:
         )
         if body.project_id:
             await self.projects.get(body.project_id)
-        return await unique(self.repo.create(**values))
+        return await self.repo.create(**values)
 
     async def import_docs(
         self, docs: Sequence[dict[str, Any]], project_id: str | None, source: str = "upload"
@@ -165,9 +151,9 @@ class FlowService:
             )
         changes["updated_at"] = self._next_stamp(flow)
         if body.last_known_updated_at is None:
-            return await unique(self.repo.update(flow, changes))
+            return await self.repo.update(flow, changes)
         # The row lock above holds on PostgreSQL; on SQLite only this compare-and-set does.
-        if not await unique(self.repo.update_unchanged(flow, changes)):
+        if not await self.repo.update_unchanged(flow, changes):
             raise ConflictError(
                 f"flow {flow.id} was changed by another request at the same time; reload it "
                 "and apply your change again",

@@ -15,7 +15,6 @@ from typing import Any
 
 import orjson
 from sqlalchemy import ColumnElement, and_, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flowdeck.db.models import Flow, Run, User
@@ -263,8 +262,8 @@ class RunViews:
             )
         except InvalidStateError as exc:  # a stopped flow: name the field this request used
             raise InvalidStateError(exc.message, field=flow_field) from exc
-        except IntegrityError as exc:  # the same id, created at the same moment
-            raise ConflictError(f"a run with id {run_id} already exists", field="id") from exc
+        # The same id created at the same moment is an IntegrityError: the API answers it
+        # (409 naming `id`) where it maps every integrity error.
 
     async def _id_taken(self, run_id: str) -> bool:
         # Unscoped on purpose: ids are unique across every tenant.
