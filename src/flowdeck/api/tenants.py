@@ -12,13 +12,26 @@ from flowdeck.access.catalog import Module, Op
 from flowdeck.access.declare import requires
 from flowdeck.access.guard import guarded_router
 from flowdeck.access.principal import principal_cache
-from flowdeck.db.models import Role, Tenant, TenantUserRole, User
+from flowdeck.db.models import (
+    Org,
+    Role,
+    Tenant,
+    TenantGroupRole,
+    TenantOrgRole,
+    TenantUserRole,
+    User,
+    UserGroup,
+)
 from flowdeck.errors import InvalidInputError, InvalidStateError, NotFoundError
 from flowdeck.resources.declaration import Context, Hooks, Resource
 from flowdeck.resources.routes import ContextDep, ListFilter, mount
 from flowdeck.schemas.common import Candidates, Count
 from flowdeck.schemas.tenancy import (
     TenantCreate,
+    TenantGroupRoleCreate,
+    TenantGroupRoleRead,
+    TenantOrgRoleCreate,
+    TenantOrgRoleRead,
     TenantRead,
     TenantUpdate,
     TenantUserRoleCreate,
@@ -41,6 +54,21 @@ def _bindings_visible(ctx: Context, stmt: Select[Any]) -> Select[Any]:
     return stmt
 
 
+async def _role_seen(ctx: Context, role_id: str) -> str:
+    """The role, if it is seen in the tenant acted in (a system role or the tenant's own)."""
+    role = (
+        await ctx.session.execute(
+            select(Role.role_id).where(
+                Role.role_id == role_id,
+                or_(Role.tenant_id.is_(None), Role.tenant_id == ctx.principal.tenant_id),
+            )
+        )
+    ).scalar_one_or_none()
+    if role is None:
+        raise NotFoundError(f"role {role_id} not found", field="role_id")
+    return role
+
+
 async def _check_binding(ctx: Context, values: dict[str, Any], _row: Any) -> dict[str, Any]:
     tenant_id = in_acting_tenant(ctx.principal.tenant_id, values)
     uid, username = values.pop("uid", None), values.pop("username", None)
@@ -50,17 +78,68 @@ async def _check_binding(ctx: Context, values: dict[str, Any], _row: Any) -> dic
     user = (await ctx.session.execute(select(User).where(who))).scalar_one_or_none()
     if user is None or not _may_see_user(ctx, user):
         raise NotFoundError("no such user", field="uid" if uid is not None else "username")
-    role = (
-        await ctx.session.execute(
-            select(Role).where(
-                Role.role_id == values["role_id"],
-                or_(Role.tenant_id.is_(None), Role.tenant_id == ctx.principal.tenant_id),
-            )
+    role_id = await _role_seen(ctx, values["role_id"])
+    return {"role_id": role_id, "uid": user.id, "tenant_id": tenant_id}
+
+
+def _subject_check(model: Any, key: str, name: str) -> Any:
+    """The before_write of a group or org binding: its subject named by id or name."""
+
+    async def check(ctx: Context, values: dict[str, Any], _row: Any) -> dict[str, Any]:
+        tenant_id = in_acting_tenant(ctx.principal.tenant_id, values)
+        subject_id, subject_name = values.pop(key, None), values.pop(name, None)
+        if subject_id is None and not subject_name:
+            raise InvalidInputError(f"give the {key} or {name}", field=key)
+        which = (
+            getattr(model, key) == subject_id
+            if subject_id is not None
+            else getattr(model, name) == subject_name
         )
-    ).scalar_one_or_none()
-    if role is None:
-        raise NotFoundError(f"role {values['role_id']} not found", field="role_id")
-    return {"role_id": role.role_id, "uid": user.id, "tenant_id": tenant_id}
+        found = (
+            await ctx.session.execute(
+                select(getattr(model, key)).where(which, model.tenant_id == tenant_id)
+            )
+        ).scalar_one_or_none()
+        if found is None:
+            raise NotFoundError(
+                f"no such {key[:-3]}", field=key if subject_id is not None else name
+            )
+        role_id = await _role_seen(ctx, values["role_id"])
+        return {"role_id": role_id, key: found, "tenant_id": tenant_id}
+
+    return check
+
+
+def _subject_bindings(
+    model: Any, subject: Any, key: str, name: str, label: str, read: Any, create: Any
+) -> Resource[Any]:
+    return Resource(
+        label=f"tenant {label} role",
+        path=f"/{label}-roles",
+        module=Module.ROLES,
+        model=model,
+        read=read,
+        create=create,
+        update=None,
+        id_field="relation_id",
+        id_type=int,
+        sort={
+            "id": "id",
+            "tenant_name": Tenant.name,
+            name: getattr(subject, name),
+            "role_id": "role_id",
+            "role_name": Role.role_name,
+        },
+        default_sort="id",
+        search=(getattr(subject, name), Role.role_name),
+        joins=(
+            (subject, getattr(subject, key) == getattr(model, key)),
+            (Role, Role.role_id == model.role_id),
+            (Tenant, Tenant.id == model.tenant_id),
+        ),
+        hooks=Hooks(before_write=_subject_check(subject, key, name), after_change=_access_changed),
+        batch_remove=True,
+    )
 
 
 def _may_see_user(ctx: Context, user: User) -> bool:
@@ -123,6 +202,24 @@ async def read_user_candidates(
 
 
 mount(router, BINDINGS)
+mount(
+    router,
+    _subject_bindings(
+        TenantGroupRole,
+        UserGroup,
+        "group_id",
+        "group_name",
+        "group",
+        TenantGroupRoleRead,
+        TenantGroupRoleCreate,
+    ),
+)
+mount(
+    router,
+    _subject_bindings(
+        TenantOrgRole, Org, "org_id", "org_name", "org", TenantOrgRoleRead, TenantOrgRoleCreate
+    ),
+)
 
 
 # --- tenants -------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ Visible = Callable[[Context, Select[Any]], Select[Any]]
 BeforeWrite = Callable[[Context, dict[str, Any], Any], Awaitable[dict[str, Any]]]
 BeforeDelete = Callable[[Context, Any], Awaitable[None]]
 AfterChange = Callable[[Context], Awaitable[None]]
+AfterCreate = Callable[[Context, Any], Awaitable[None]]
 
 
 async def _keep(_ctx: Context, values: dict[str, Any], _row: Any) -> dict[str, Any]:
@@ -44,6 +45,10 @@ async def _nothing(_ctx: Context) -> None:
     return None
 
 
+async def _created(_ctx: Context, _row: Any) -> None:
+    return None
+
+
 def _all(_ctx: Context, stmt: Select[Any]) -> Select[Any]:
     return stmt
 
@@ -54,13 +59,15 @@ class Hooks:
 
     `visible` narrows what a caller sees (every read, update and delete goes through it);
     `before_write` checks or completes the values of a create (row None) or an update;
-    `before_delete` may refuse a delete; `after_change` runs after any write (in the same
-    transaction), e.g. to drop cached principals when roles change.
+    `before_delete` may refuse a delete; `after_create` completes a new row once it has its
+    id; `after_change` runs after any write (in the same transaction), e.g. to drop cached
+    principals when roles change.
     """
 
     visible: Visible = _all
     before_write: BeforeWrite = _keep
     before_delete: BeforeDelete = _allow
+    after_create: AfterCreate = _created
     after_change: AfterChange = _nothing
 
 

@@ -114,6 +114,7 @@ class ResourceRepository(Generic[M]):
             values = {**values, "c_uid": self.ctx.principal.user.id}
             values["m_uid"] = values["c_uid"]
         row = await self.rows.create(**values)
+        await self.resource.hooks.after_create(self.ctx, row)
         await self.resource.hooks.after_change(self.ctx)
         await self.ctx.session.refresh(row)  # server defaults and eager relationships, loaded
         return row

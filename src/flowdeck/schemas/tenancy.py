@@ -57,3 +57,41 @@ class TenantUserRoleRead(BaseModel):
     nickname: str | None
     role_id: str
     role_name: str
+
+
+class TenantGroupRoleCreate(BaseModel):
+    tenant_id: UUID
+    role_id: str = Field(min_length=1, max_length=32)
+    group_id: Id | None = None
+    group_name: str | None = Field(None, min_length=1, max_length=64)
+
+
+class TenantGroupRoleRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    tenant_id: UUID
+    tenant_name: str
+    group_id: int
+    group_name: str
+    role_id: str
+    role_name: str
+
+
+class TenantOrgRoleCreate(BaseModel):
+    tenant_id: UUID
+    role_id: str = Field(min_length=1, max_length=32)
+    org_id: Id | None = None
+    org_name: str | None = Field(None, min_length=1, max_length=64)
+
+
+class TenantOrgRoleRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    tenant_id: UUID
+    tenant_name: str
+    org_id: int
+    org_name: str
+    role_id: str
+    role_name: str

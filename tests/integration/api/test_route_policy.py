@@ -118,6 +118,9 @@ DUMMY = {
     "config_id": "999999",
     "index_id": "999999",
     "item_id": "999999",
+    "member_id": "999999",
+    "group_id": "999999",
+    "org_id": "999999",
 }
 
 
