@@ -17,6 +17,7 @@ from flowdeck.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep
 from flowdeck.db.models import Run, User
 from flowdeck.db.repositories.base import Scope
 from flowdeck.db.repositories.flows import FlowRepository
+from flowdeck.db.repositories.run_records import RunRepository
 from flowdeck.engine.events import encode_event
 from flowdeck.errors import InvalidStateError, NotFoundError, PermissionDeniedError
 from flowdeck.schemas.common import Count, QueryBool
@@ -111,11 +112,7 @@ async def _events(
 
 async def _job(services: Services, job_id: str, scope: Scope) -> Run:
     run = await services.runs.store.get(job_id) if _is_uuid(job_id) else None
-    if (
-        run is None
-        or run.tenant_id != scope.tenant_id
-        or (not scope.is_superuser and run.user_id != scope.user_id)
-    ):
+    if run is None or not RunRepository.visible_row(scope, run):
         raise NotFoundError(f"no build job {job_id}", field="job_id")
     return run
 

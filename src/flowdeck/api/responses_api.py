@@ -21,8 +21,8 @@ from flowdeck.access.declare import requires
 from flowdeck.access.guard import guarded_router
 from flowdeck.api.deps import RunCaller, ScopeDep, ServicesDep, SessionDep
 from flowdeck.db.models import Run
-from flowdeck.db.repositories.base import Repository
 from flowdeck.db.repositories.flows import FlowRepository
+from flowdeck.db.repositories.run_records import ResponseRepository
 from flowdeck.engine import events as ev
 from flowdeck.errors import InvalidInputError, NotFoundError
 from flowdeck.runs.states import RunState
@@ -49,11 +49,6 @@ _STATUS: dict[RunState, ResponseStatus] = {
     RunState.FAILED: "failed",
     RunState.CANCELLED: "cancelled",
 }
-
-
-class ResponseRepository(Repository[Run]):
-    model = Run
-    label = "response"
 
 
 def input_text(value: str | list[dict[str, Any]]) -> str:

@@ -14,7 +14,7 @@ from flowdeck.access.declare import requires
 from flowdeck.access.guard import guarded_router
 from flowdeck.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep
 from flowdeck.db.models import Run
-from flowdeck.db.repositories.base import Repository
+from flowdeck.db.repositories.run_records import RunRepository
 from flowdeck.runs.states import RunState
 from flowdeck.schemas.common import Count
 
@@ -52,11 +52,6 @@ class RunRead(BaseModel):
 class Answer(BaseModel):
     value: Any = None
     vertex_id: str | None = None
-
-
-class RunRepository(Repository[Run]):
-    model = Run
-    label = "run"
 
 
 async def owned_run(run_id: str, session: SessionDep, scope: ScopeDep) -> Run:

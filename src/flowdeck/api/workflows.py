@@ -22,8 +22,9 @@ from flowdeck.access.guard import guarded_router
 from flowdeck.api.deps import RunCaller, ScopeDep, ServicesDep, SessionDep
 from flowdeck.api.responses import JSON
 from flowdeck.db.models import Run
-from flowdeck.db.repositories.base import Repository, Scope
+from flowdeck.db.repositories.base import Scope
 from flowdeck.db.repositories.flows import FlowRepository
+from flowdeck.db.repositories.run_records import JobRepository
 from flowdeck.errors import InvalidInputError, InvalidStateError
 from flowdeck.runs.states import RunState
 from flowdeck.schemas.workflows import (
@@ -60,11 +61,6 @@ _ERROR_CODES = {
     JobStatus.TIMED_OUT: "EXECUTION_TIMEOUT",
     JobStatus.CANCELLED: "CANCELLED",
 }
-
-
-class JobRepository(Repository[Run]):
-    model = Run
-    label = "job"
 
 
 def parse_flat_inputs(inputs: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], str | None]:

@@ -17,11 +17,12 @@ M = TypeVar("M", bound=Base)
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """Who is asking: every query is limited to their tenant, and to what they own."""
+    """Who is asking: every query is limited to their tenant, and to what they own unless
+    they see the whole tenant (its administrators)."""
 
     tenant_id: str
     user_id: int | None
-    is_superuser: bool = False
+    tenant_wide: bool = False
 
 
 class Repository(Generic[M]):
@@ -54,9 +55,22 @@ class Repository(Generic[M]):
     def owner_scoped(cls, scope: Scope) -> bool:
         """Whether `scope` sees only the caller's own rows of this model."""
         return (
-            cls.per_owner
-            and cls.model.__scope__ is RowScope.TENANT_OWNER
-            and not scope.is_superuser
+            cls.per_owner and cls.model.__scope__ is RowScope.TENANT_OWNER and not scope.tenant_wide
+        )
+
+    @classmethod
+    def visible_row(cls, scope: Scope, row: M) -> bool:
+        """Whether a row loaded elsewhere (a cache, the run store) is one `scope` may see."""
+        cols = cls.model.__table__.c
+        if (
+            cls.model.__scope__ is not RowScope.GLOBAL
+            and row.__dict__.get("tenant_id") != scope.tenant_id
+        ):
+            return False
+        if cls.owner_scoped(scope) and row.__dict__.get("user_id") != scope.user_id:
+            return False
+        return not (
+            cls.model.__soft_delete__ and "deleted_at" in cols and row.__dict__.get("deleted_at")
         )
 
     @classmethod
