@@ -7,6 +7,8 @@ from fastapi import APIRouter
 from flowdeck.api import (
     api_keys,
     build,
+    console,
+    docs,
     files,
     files_v2,
     flow_versions,
@@ -49,4 +51,6 @@ ROUTERS: list[APIRouter] = [
     responses_api.router,
     logs.router,
     metrics.router,
+    docs.router,
+    console.router,
 ]
