@@ -2,8 +2,58 @@
 
 from __future__ import annotations
 
-from bench._server import Server
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench._server import ECHO, Server
 from tests.browser.conftest import Api, Console
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def chat_flow(model_url: str) -> dict[str, Any]:
+    llm = {"base_url": model_url, "api_key": "sk-local", "model": "local", "stream": True}
+    return {
+        "nodes": [
+            {"id": "in", "type": "ChatInput"},
+            {"id": "llm", "type": "OpenAIChat", "params": llm},
+            {"id": "out", "type": "ChatOutput"},
+        ],
+        "edges": [
+            {"from": "in.message", "to": "llm.input_value"},
+            {"from": "llm.message", "to": "out.input_value"},
+        ],
+    }
+
+
+def delay_flow(seconds: float) -> dict[str, Any]:
+    return {
+        "nodes": [
+            {"id": "in", "type": "ChatInput"},
+            {"id": "wait", "type": "Delay", "params": {"seconds": seconds}},
+            {"id": "out", "type": "ChatOutput"},
+        ],
+        "edges": [
+            {"from": "in.message", "to": "wait.input_value"},
+            {"from": "wait.message", "to": "out.input_value"},
+        ],
+    }
+
+
+def ask_flow() -> dict[str, Any]:
+    return {
+        "nodes": [
+            {"id": "in", "type": "ChatInput"},
+            {"id": "ask", "type": "WaitForInput", "params": {"prompt": "What is the answer?"}},
+            {"id": "out", "type": "ChatOutput"},
+        ],
+        "edges": [
+            {"from": "in.message", "to": "ask.input_value"},
+            {"from": "ask.message", "to": "out.input_value"},
+        ],
+    }
 
 
 def test_sign_in_and_out(console: Console) -> None:
@@ -41,3 +91,187 @@ def test_docs_are_served_offline(console: Console, server: Server) -> None:
     page.locator("h1").filter(has_text="flowdeck").first.wait_for()
     console.shot("redoc", full_page=False)
     assert foreign == []
+
+
+NATIVE_YAML = """\
+name: Greeter
+description: says hello
+nodes:
+  - {id: in, type: ChatInput}
+  - {id: greet, type: Prompt Template, params: {template: "Hello {name}!"}}
+  - {id: out, type: ChatOutput}
+edges:
+  - {from: in.message, to: greet.name}
+  - {from: greet.prompt, to: out.input_value}
+"""
+
+
+def test_import_flows_see_graph_and_edit(console: Console, tmp_path: Path) -> None:
+    page = console.page
+    console.sign_in()
+    flow_file = tmp_path / "greeter.yaml"
+    flow_file.write_text(NATIVE_YAML)
+    page.locator("#import-file").set_input_files(str(flow_file))
+    page.get_by_role("heading", name="Greeter").wait_for()
+    nodes = page.locator("svg.graph .node")
+    assert nodes.count() == 3
+    assert page.locator("svg.graph .edge").count() == 2
+    assert "Prompt Template" in (page.locator('[data-node-id="greet"]').text_content() or "")
+    # Laid out left to right: input, prompt, output.
+    xs = [page.locator(f'[data-node-id="{n}"]').bounding_box()["x"] for n in ("in", "greet", "out")]
+    assert xs == sorted(xs) and len(set(xs)) == 3
+    console.shot("flow-graph")
+
+    # Edit a field with the keyboard: focus the node, Enter opens its fields.
+    page.locator('[data-node-id="greet"]').focus()
+    page.keyboard.press("Enter")
+    template = page.get_by_role("textbox", name="template")
+    template.fill("Hi {name}, welcome!")
+    template.dispatch_event("change")
+    page.get_by_role("button", name="Save changes").click()
+    page.get_by_text("Flow saved").wait_for()
+    # An invalid change is refused and marked on its node.
+    page.locator('[data-node-id="greet"]').click()
+    page.get_by_label("new field name").fill("no_such_field")
+    page.get_by_label("new field value").fill("x")
+    page.get_by_role("button", name="Set field").click()
+    page.get_by_role("button", name="Save changes").click()
+    page.locator('[data-node-id="greet"].has-problem').wait_for()
+    assert "no_such_field" in page.locator(".problems").first.inner_text()
+    console.errors.clear()  # the refused save (422) is logged by the browser as a failed load
+    console.shot("flow-invalid-edit")
+
+    # A Langflow export goes through the upload route.
+    page.goto(console.url + "/#/flows")
+    page.locator("#import-file").set_input_files(str(EXAMPLES / "hello.json"))
+    page.get_by_role("heading", name="Hello").wait_for()
+    assert page.locator("svg.graph .node").count() == 2
+    page.goto(console.url + "/#/flows")
+    page.get_by_label("Search flows").fill("greet")
+    page.locator("tbody tr").filter(has_text="Greeter").wait_for()
+    page.wait_for_function("document.querySelectorAll('tbody tr').length === 1")
+
+
+def test_versions_and_deployment(console: Console, api: Api) -> None:
+    flow_id = api.flow("deployable", ECHO)
+    page = console.page
+    console.sign_in()
+    page.goto(f"{console.url}/#/flows/{flow_id}")
+    page.get_by_label("version", exact=True).fill("1.0")
+    page.get_by_role("button", name="Save as version").click()
+    page.get_by_role("button", name="Publish version 1.0").click()
+    page.get_by_text("Version 1.0 is online").wait_for()
+    assert api.client.get(f"/api/v1/flows/{flow_id}").json()["is_online"] is True
+    page.get_by_role("button", name="Pause").click()
+    page.locator("#deploy-status").filter(has_text="paused").wait_for()
+    page.get_by_role("button", name="Soft stop").click()
+    page.locator("#deploy-status").filter(has_text="stopped").wait_for()
+    page.get_by_role("button", name="Start").click()
+    page.locator("#deploy-status").filter(has_text="running").wait_for()
+    console.shot("flow-versions-deployment")
+
+
+def test_playground_streams_tokens_and_steps(console: Console, api: Api, model_url: str) -> None:
+    flow_id = api.flow("chat", chat_flow(model_url))
+    page = console.page
+    console.sign_in()
+    page.goto(f"{console.url}/#/flows/{flow_id}/play")
+    page.get_by_label("message").fill("one two three four five six seven eight")
+    page.get_by_role("button", name="Send").click()
+    # While the model streams: the model step is running and the answer is partial.
+    page.locator('[data-node-id="llm"].state-running').wait_for()
+    page.locator(".msg.ai.streaming").wait_for()
+    partial = page.locator(".msg.ai").inner_text()
+    assert partial.startswith("Echo:") and "eight" not in partial
+    console.shot("playground-streaming")
+    answer = "Echo: one two three four five six seven eight"
+    page.locator(".msg.ai:not(.streaming)").filter(has_text=answer).wait_for()
+    for node in ("in", "llm", "out"):
+        page.locator(f'[data-node-id="{node}"].state-completed').wait_for()
+    page.locator("#run-status .badge").filter(has_text="completed").wait_for()
+    console.shot("playground-done")
+
+
+def test_runs_list_updates_live(console: Console, api: Api) -> None:
+    flow_id = api.flow("slow", delay_flow(1.5))
+    page = console.page
+    console.sign_in()
+    page.goto(f"{console.url}/#/runs?flow={flow_id}")
+    page.get_by_text("No runs.").wait_for()
+    page.evaluate("window.__sameDocument = true")
+    run_id = api.background_run(flow_id)
+    row = page.locator(f'tr[data-run-id="{run_id}"]')
+    row.locator(".badge").filter(has_text="running").wait_for()
+    console.shot("runs-running")
+    row.locator(".badge").filter(has_text="completed").wait_for(timeout=15_000)
+    assert page.evaluate("window.__sameDocument") is True  # no reload happened
+    assert row.get_by_role("progressbar").get_attribute("aria-valuenow") == "100"
+    # Filter by state on the server.
+    page.get_by_label("State").select_option("failed")
+    page.get_by_text("No runs.").wait_for()
+    page.get_by_label("State").select_option("completed")
+    row.wait_for()
+    console.shot("runs-completed")
+
+
+def test_cancel_a_run(console: Console, api: Api) -> None:
+    flow_id = api.flow("long", delay_flow(30))
+    run_id = api.background_run(flow_id)
+    page = console.page
+    console.sign_in()
+    page.goto(f"{console.url}/#/runs/{run_id}")
+    page.locator('[data-node-id="wait"].state-running').wait_for()
+    page.locator("#run-state .badge").filter(has_text="running").wait_for()
+    console.shot("run-running")
+    page.get_by_role("button", name="Cancel").click()
+    page.locator("#run-state .badge").filter(has_text="cancelled").wait_for()
+    assert api.run(run_id)["state"] == "cancelled"
+    console.shot("run-cancelled")
+
+
+def test_answer_a_waiting_step(console: Console, api: Api) -> None:
+    flow_id = api.flow("ask", ask_flow())
+    run_id = api.background_run(flow_id, "the question")
+    page = console.page
+    console.sign_in()
+    page.goto(f"{console.url}/#/runs/{run_id}")
+    page.locator('[data-node-id="ask"].state-waiting').wait_for()
+    page.get_by_text("Step ask is waiting for an answer").wait_for()
+    console.shot("run-waiting")
+    page.get_by_label("answer").fill("forty-two")
+    page.get_by_role("button", name="Send answer").click()
+    page.locator("#run-state .badge").filter(has_text="completed").wait_for()
+    page.locator('[data-node-id="out"].state-completed').wait_for()
+    record = api.run(run_id)
+    assert record["state"] == "completed" and record["reviewed_by"] is not None
+    for tab in ("Timeline", "Logs", "Messages", "Outputs", "Plan"):
+        page.get_by_role("tab", name=tab).click()
+    page.get_by_role("tab", name="Messages").click()
+    page.locator(".tabpanel").get_by_text("forty-two").wait_for()
+    page.get_by_role("tab", name="Timeline").click()
+    assert page.locator(".tl-row").count() == 3
+    console.shot("run-answered")
+
+
+def test_create_copy_and_delete_an_api_key(console: Console, server: Server) -> None:
+    page = console.page
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
+    console.sign_in()
+    page.get_by_role("link", name="API keys").click()
+    page.get_by_label("key name").fill("ci")
+    page.get_by_role("button", name="Create key").click()
+    key = page.locator("#new-key").inner_text()
+    assert key.startswith("sk-")
+    page.get_by_role("button", name="Copy").click()
+    page.get_by_text("Copied to the clipboard").wait_for()
+    assert page.evaluate("navigator.clipboard.readText()") == key
+    console.shot("api-keys")
+    # The key works for any client; the list shows only its preview.
+    resp = httpx.get(f"{server.url}/api/v1/flows/", headers={"x-api-key": key}, trust_env=False)
+    assert resp.status_code == 200
+    assert key not in page.locator("table").inner_text()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete key ci").click()
+    page.get_by_text("No API keys.").wait_for()
+    resp = httpx.get(f"{server.url}/api/v1/flows/", headers={"x-api-key": key}, trust_env=False)
+    assert resp.status_code == 401

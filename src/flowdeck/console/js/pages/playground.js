@@ -58,8 +58,9 @@ export async function render(main, { params: [flowId], signal }) {
           } else if (name === "add_message") {
             if (data.sender === "User") return;
             session = data.session_id || session;
-            const el = streams.get(data.id) || [...streams.values()].pop();
-            if (el && el.classList.contains("streaming")) {
+            // The streamed answer comes again as the output's message: show it once.
+            const el = streams.get(data.id) || [...streams.values()].find((b) => b.textContent === data.text);
+            if (el) {
               el.classList.remove("streaming");
               el.textContent = data.text;
             } else bubble("ai", data.text);
