@@ -16,13 +16,13 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from bench._server import PASSWORD, Server, flowdeck_server
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from bench._server import PASSWORD, Server, flowdeck_server
 from tests.unit.engine.components._support import serve
 
 CHROMIUM = "/usr/bin/chromium"

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from bench._server import ECHO, PASSWORD, Server
 
-from bench._server import ECHO, Server
 from tests.browser.conftest import Api, Console
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -82,7 +82,9 @@ def test_docs_are_served_offline(console: Console, server: Server) -> None:
     foreign: list[str] = []
     page.on(
         "request",
-        lambda r: None if r.url.startswith((server.url, "blob:", "data:")) else foreign.append(r.url),
+        lambda r: (
+            None if r.url.startswith((server.url, "blob:", "data:")) else foreign.append(r.url)
+        ),
     )
     page.goto(server.url + "/docs")
     page.locator(".swagger-ui .info .title").filter(has_text="flowdeck").wait_for()
@@ -119,7 +121,8 @@ def test_import_flows_see_graph_and_edit(console: Console, tmp_path: Path) -> No
     assert "Prompt Template" in (page.locator('[data-node-id="greet"]').text_content() or "")
     # Laid out left to right: input, prompt, output.
     xs = [page.locator(f'[data-node-id="{n}"]').bounding_box()["x"] for n in ("in", "greet", "out")]
-    assert xs == sorted(xs) and len(set(xs)) == 3
+    assert xs == sorted(xs)
+    assert len(set(xs)) == 3
     console.shot("flow-graph")
 
     # Edit a field with the keyboard: focus the node, Enter opens its fields.
@@ -182,7 +185,8 @@ def test_playground_streams_tokens_and_steps(console: Console, api: Api, model_u
     page.locator('[data-node-id="llm"].state-running').wait_for()
     page.locator(".msg.ai.streaming").wait_for()
     partial = page.locator(".msg.ai").inner_text()
-    assert partial.startswith("Echo:") and "eight" not in partial
+    assert partial.startswith("Echo:")
+    assert "eight" not in partial
     console.shot("playground-streaming")
     answer = "Echo: one two three four five six seven eight"
     page.locator(".msg.ai:not(.streaming)").filter(has_text=answer).wait_for()
@@ -243,7 +247,8 @@ def test_answer_a_waiting_step(console: Console, api: Api) -> None:
     page.locator("#run-state .badge").filter(has_text="completed").wait_for()
     page.locator('[data-node-id="out"].state-completed').wait_for()
     record = api.run(run_id)
-    assert record["state"] == "completed" and record["reviewed_by"] is not None
+    assert record["state"] == "completed"
+    assert record["reviewed_by"] is not None
     for tab in ("Timeline", "Logs", "Messages", "Outputs", "Plan"):
         page.get_by_role("tab", name=tab).click()
     page.get_by_role("tab", name="Messages").click()
@@ -275,3 +280,47 @@ def test_create_copy_and_delete_an_api_key(console: Console, server: Server) -> 
     page.get_by_text("No API keys.").wait_for()
     resp = httpx.get(f"{server.url}/api/v1/flows/", headers={"x-api-key": key}, trust_env=False)
     assert resp.status_code == 401
+
+
+def test_first_load_is_small_and_bearer_only(console: Console, server: Server) -> None:
+    page = console.page
+    requests: list[Any] = []
+    page.on("requestfinished", lambda r: requests.append(r))
+    console.sign_in()
+    page.wait_for_load_state("networkidle")
+    assets = [
+        r
+        for r in requests
+        if r.url.startswith(server.url + "/console/") or r.url == server.url + "/"
+    ]
+    transferred = sum(r.sizes()["responseBodySize"] for r in assets)
+    assert 0 < transferred <= 300 * 1024, transferred
+    api_calls = [r for r in requests if "/api/" in r.url]
+    assert api_calls
+    for r in api_calls:
+        headers = r.all_headers()
+        assert "cookie" not in headers, r.url
+        if not r.url.endswith(("/api/v1/login", "/api/v1/config")):
+            assert headers.get("authorization", "").startswith("Bearer "), r.url
+
+
+def test_dark_and_narrow(browser: Any, server: Server, api: Api, artifacts: Path) -> None:
+    flow_id = api.flow("narrow", ECHO)
+    context = browser.new_context(viewport={"width": 390, "height": 800}, color_scheme="dark")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(server.url + "/")
+    page.get_by_label("Username").fill("admin")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.keyboard.press("Enter")  # submit from the keyboard
+    page.get_by_role("heading", name="Flows").wait_for()
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(17, 19, 24)"
+    page.screenshot(path=str(artifacts / "dark-narrow-flows.png"), full_page=True)
+    page.goto(f"{server.url}/#/flows/{flow_id}")
+    page.locator("svg.graph .node").first.wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(artifacts / "dark-narrow-flow.png"), full_page=True)
+    context.close()
+    assert errors == []

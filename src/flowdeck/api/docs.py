@@ -47,5 +47,6 @@ async def redoc(request: Request) -> HTMLResponse:
     return _page(
         f"{request.app.title} - ReDoc",
         f'<link rel="icon" href="{PREFIX}/favicon.svg">',
-        f'<redoc spec-url="{spec}"></redoc><script src="{VENDOR}/redoc/redoc.standalone.js"></script>',
+        f'<redoc spec-url="{spec}"></redoc>'
+        f'<script src="{VENDOR}/redoc/redoc.standalone.js"></script>',
     )

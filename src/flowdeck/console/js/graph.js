@@ -124,6 +124,9 @@ export function drawGraph(container, model, { onSelect } = {}) {
   const root = svg("svg", {
     class: "graph",
     viewBox: `0 0 ${Math.max(width, 200)} ${Math.max(height, 80)}`,
+    // Drawn at its natural size; a wide graph scrolls inside its box instead of shrinking.
+    width: Math.max(width, 200),
+    height: Math.max(height, 80),
     role: "group",
     "aria-label": `flow graph, ${model.nodes.length} steps`,
   });
