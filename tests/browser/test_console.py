@@ -324,3 +324,40 @@ def test_dark_and_narrow(browser: Any, server: Server, api: Api, artifacts: Path
     page.screenshot(path=str(artifacts / "dark-narrow-flow.png"), full_page=True)
     context.close()
     assert errors == []
+
+
+def approval_flow() -> dict[str, Any]:
+    return {
+        "nodes": [
+            {"id": "in", "type": "ChatInput"},
+            {"id": "gate", "type": "Approval", "params": {"prompt": "Ship it?"}},
+            {"id": "yes", "type": "ChatOutput"},
+            {"id": "no", "type": "ChatOutput"},
+        ],
+        "edges": [
+            {"from": "in.message", "to": "gate.input_value"},
+            {"from": "gate.approved", "to": "yes.input_value"},
+            {"from": "gate.rejected", "to": "no.input_value"},
+        ],
+    }
+
+
+def test_pause_resume_and_approve(console: Console, api: Api) -> None:
+    flow_id = api.flow("gated", approval_flow())
+    run_id = api.background_run(flow_id, "release 1.0")
+    page = console.page
+    console.sign_in()
+    page.goto(f"{console.url}/#/runs/{run_id}")
+    page.get_by_text("Step gate is waiting for approval").wait_for()
+    page.get_by_role("button", name="Pause").click()
+    page.locator("#run-state .badge").filter(has_text="paused").wait_for()
+    page.get_by_role("button", name="Resume").click()
+    page.locator("#run-state .badge").filter(has_text="waiting").wait_for()
+    console.shot("run-approval")
+    page.get_by_role("button", name="Approve").click()
+    page.locator("#run-state .badge").filter(has_text="completed").wait_for()
+    page.locator('[data-node-id="yes"].state-completed').wait_for()
+    page.locator('[data-node-id="no"].state-inactive').wait_for()
+    record = api.run(run_id)
+    assert record["reviewed_by"] is not None
+    assert [s["state"] for s in record["steps"] if s["id"] == "yes"] == ["completed"]

@@ -45,7 +45,7 @@ export async function render(main, { params: [flowId], signal }) {
           else if (name === "end_vertex") {
             const b = data.build_data || {};
             view.setState(b.id, b.valid === false ? "failed" : "completed");
-            for (const skipped of b.inactivated_vertices || []) view.setState(skipped, "skipped");
+            for (const skipped of b.inactivated_vertices || []) view.setState(skipped, "inactive");
           } else if (name === "token") {
             let el = streams.get(data.id);
             if (!el) {

@@ -25,7 +25,7 @@ function timeline(steps) {
     }
     return h("div", { class: "tl-row", dataset: { step: s.id } },
       h("span", { class: "mono", title: s.component }, s.id),
-      h("div", { class: "tl-track", title: `${s.state}: ${formatTime(s.start)} – ${s.end ? formatTime(s.end) : "…"}` }, bar),
+      h("div", { class: "tl-track", title: `${s.state}: ${formatTime(s.start)} – ${s.end ? formatTime(s.end) : "…"}` }, a ? bar : null),
       h("span", {}, s.start ? formatDuration(elapsed(s.start, s.end)) : s.state));
   }));
 }
@@ -83,7 +83,11 @@ export async function render(main, { params: [runId], signal }) {
       control("Resume", "resume", s === "paused"),
       flow ? h("a", { class: "button", href: `#/flows/${flow.id}` }, "Flow") : null,
       h("a", { class: "button", href: `#/runs?flow=${run.flow_id || ""}` }, "All runs of this flow"));
-    if (s === "waiting" && run.waiting_on) showAsk(); else askBox.replaceChildren();
+    if (s === "waiting" && run.waiting_on) showAsk();
+    else {
+      askBox.replaceChildren();
+      askBox.dataset.for = "";
+    }
   }
 
   function showAsk() {
@@ -191,7 +195,7 @@ export async function render(main, { params: [runId], signal }) {
       } else if (name === "end_vertex") {
         const b = data.build_data || {};
         view.setState(b.id, b.valid === false ? "failed" : "completed");
-        for (const skipped of b.inactivated_vertices || []) view.setState(skipped, "skipped");
+        for (const skipped of b.inactivated_vertices || []) view.setState(skipped, "inactive");
         reload();
       } else if (name === "token") {
         tokens.push(data.chunk);
