@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,13 +63,20 @@ class Api:
         return record
 
 
-@pytest.fixture(scope="module")
-def api(server: Server) -> Iterator[Api]:
-    with httpx.Client(base_url=server.url, timeout=30, trust_env=False) as client:
+@contextmanager
+def api_of(url: str) -> Iterator[Api]:
+    """The superuser's API client of the server at `url`."""
+    with httpx.Client(base_url=url, timeout=30, trust_env=False) as client:
         resp = client.post("/api/v1/login", data={"username": "admin", "password": PASSWORD})
         client.headers["authorization"] = f"Bearer {resp.raise_for_status().json()['access_token']}"
         client.cookies.clear()
         yield Api(client)
+
+
+@pytest.fixture(scope="module")
+def api(server: Server) -> Iterator[Api]:
+    with api_of(server.url) as client:
+        yield client
 
 
 async def _completions(request: Request) -> Response:

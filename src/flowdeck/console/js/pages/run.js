@@ -126,9 +126,9 @@ export async function render(main, { params: [runId], signal }) {
       const errs = [run.error ? h("li", {}, run.error) : null, ...steps().filter((s) => s.error).map((s) => h("li", {}, `${s.id}: ${s.error}`))].filter(Boolean);
       content = errs.length ? h("ul", { class: "problems" }, errs) : h("p", { class: "muted" }, "No errors.");
     } else {
-      content = h("p", { class: "muted" }, "Loading the plan…");
-      fill(panel, content);
+      fill(panel, h("p", { class: "muted" }, "Loading the plan…"));
       content = await plan();
+      if (tab !== "Plan") return; // another tab was chosen while the plan loaded
     }
     fill(panel, content);
   }
