@@ -138,6 +138,12 @@ class Console:
         self.page.get_by_role("button", name="Sign in").click()
         self.page.get_by_role("heading", name="Flows").wait_for()
 
+    def open(self, fragment: str) -> Page:
+        """Sign in, then open a console page by its fragment (`/#/runs`)."""
+        self.sign_in()
+        self.page.goto(self.url + fragment)
+        return self.page
+
 
 @pytest.fixture(scope="module")
 def artifacts() -> Path:

@@ -9,51 +9,32 @@ import httpx
 from bench._server import ECHO, PASSWORD, Server
 
 from tests.browser.conftest import Api, Console
+from tests.integration.api.flow_docs import ASK
+from tests.integration.api.test_runs import delayed
+from tests.unit.engine.components._support import flow
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def chat_flow(model_url: str) -> dict[str, Any]:
     llm = {"base_url": model_url, "api_key": "sk-local", "model": "local", "stream": True}
-    return {
-        "nodes": [
-            {"id": "in", "type": "ChatInput"},
-            {"id": "llm", "type": "OpenAIChat", "params": llm},
-            {"id": "out", "type": "ChatOutput"},
-        ],
-        "edges": [
-            {"from": "in.message", "to": "llm.input_value"},
-            {"from": "llm.message", "to": "out.input_value"},
-        ],
-    }
+    return flow(
+        [("in", "ChatInput", {}), ("llm", "OpenAIChat", llm), ("out", "ChatOutput", {})],
+        [("in.message", "llm.input_value"), ("llm.message", "out.input_value")],
+    )
 
 
-def delay_flow(seconds: float) -> dict[str, Any]:
-    return {
-        "nodes": [
-            {"id": "in", "type": "ChatInput"},
-            {"id": "wait", "type": "Delay", "params": {"seconds": seconds}},
-            {"id": "out", "type": "ChatOutput"},
+def approval_flow() -> dict[str, Any]:
+    nodes = [("in", "ChatInput", {}), ("gate", "Approval", {"prompt": "Ship it?"})]
+    nodes += [("yes", "ChatOutput", {}), ("no", "ChatOutput", {})]
+    return flow(
+        nodes,
+        [
+            ("in.message", "gate.input_value"),
+            ("gate.approved", "yes.input_value"),
+            ("gate.rejected", "no.input_value"),
         ],
-        "edges": [
-            {"from": "in.message", "to": "wait.input_value"},
-            {"from": "wait.message", "to": "out.input_value"},
-        ],
-    }
-
-
-def ask_flow() -> dict[str, Any]:
-    return {
-        "nodes": [
-            {"id": "in", "type": "ChatInput"},
-            {"id": "ask", "type": "WaitForInput", "params": {"prompt": "What is the answer?"}},
-            {"id": "out", "type": "ChatOutput"},
-        ],
-        "edges": [
-            {"from": "in.message", "to": "ask.input_value"},
-            {"from": "ask.message", "to": "out.input_value"},
-        ],
-    }
+    )
 
 
 def test_sign_in_and_out(console: Console) -> None:
@@ -157,9 +138,7 @@ def test_import_flows_see_graph_and_edit(console: Console, tmp_path: Path) -> No
 
 def test_versions_and_deployment(console: Console, api: Api) -> None:
     flow_id = api.flow("deployable", ECHO)
-    page = console.page
-    console.sign_in()
-    page.goto(f"{console.url}/#/flows/{flow_id}")
+    page = console.open(f"/#/flows/{flow_id}")
     page.get_by_label("version", exact=True).fill("1.0")
     page.get_by_role("button", name="Save as version").click()
     page.get_by_role("button", name="Publish version 1.0").click()
@@ -176,9 +155,7 @@ def test_versions_and_deployment(console: Console, api: Api) -> None:
 
 def test_playground_streams_tokens_and_steps(console: Console, api: Api, model_url: str) -> None:
     flow_id = api.flow("chat", chat_flow(model_url))
-    page = console.page
-    console.sign_in()
-    page.goto(f"{console.url}/#/flows/{flow_id}/play")
+    page = console.open(f"/#/flows/{flow_id}/play")
     page.get_by_label("message").fill("one two three four five six seven eight")
     page.get_by_role("button", name="Send").click()
     # While the model streams: the model step is running and the answer is partial.
@@ -197,10 +174,8 @@ def test_playground_streams_tokens_and_steps(console: Console, api: Api, model_u
 
 
 def test_runs_list_updates_live(console: Console, api: Api) -> None:
-    flow_id = api.flow("slow", delay_flow(1.5))
-    page = console.page
-    console.sign_in()
-    page.goto(f"{console.url}/#/runs?flow={flow_id}")
+    flow_id = api.flow("slow", delayed(1.5))
+    page = console.open(f"/#/runs?flow={flow_id}")
     page.get_by_text("No runs.").wait_for()
     page.evaluate("window.__sameDocument = true")
     run_id = api.background_run(flow_id)
@@ -219,11 +194,9 @@ def test_runs_list_updates_live(console: Console, api: Api) -> None:
 
 
 def test_cancel_a_run(console: Console, api: Api) -> None:
-    flow_id = api.flow("long", delay_flow(30))
+    flow_id = api.flow("long", delayed(30))
     run_id = api.background_run(flow_id)
-    page = console.page
-    console.sign_in()
-    page.goto(f"{console.url}/#/runs/{run_id}")
+    page = console.open(f"/#/runs/{run_id}")
     page.locator('[data-node-id="wait"].state-running').wait_for()
     page.locator("#run-state .badge").filter(has_text="running").wait_for()
     console.shot("run-running")
@@ -234,11 +207,9 @@ def test_cancel_a_run(console: Console, api: Api) -> None:
 
 
 def test_answer_a_waiting_step(console: Console, api: Api) -> None:
-    flow_id = api.flow("ask", ask_flow())
+    flow_id = api.flow("ask", ASK)
     run_id = api.background_run(flow_id, "the question")
-    page = console.page
-    console.sign_in()
-    page.goto(f"{console.url}/#/runs/{run_id}")
+    page = console.open(f"/#/runs/{run_id}")
     page.locator('[data-node-id="ask"].state-waiting').wait_for()
     page.get_by_text("Step ask is waiting for an answer").wait_for()
     console.shot("run-waiting")
@@ -326,28 +297,10 @@ def test_dark_and_narrow(browser: Any, server: Server, api: Api, artifacts: Path
     assert errors == []
 
 
-def approval_flow() -> dict[str, Any]:
-    return {
-        "nodes": [
-            {"id": "in", "type": "ChatInput"},
-            {"id": "gate", "type": "Approval", "params": {"prompt": "Ship it?"}},
-            {"id": "yes", "type": "ChatOutput"},
-            {"id": "no", "type": "ChatOutput"},
-        ],
-        "edges": [
-            {"from": "in.message", "to": "gate.input_value"},
-            {"from": "gate.approved", "to": "yes.input_value"},
-            {"from": "gate.rejected", "to": "no.input_value"},
-        ],
-    }
-
-
 def test_pause_resume_and_approve(console: Console, api: Api) -> None:
     flow_id = api.flow("gated", approval_flow())
     run_id = api.background_run(flow_id, "release 1.0")
-    page = console.page
-    console.sign_in()
-    page.goto(f"{console.url}/#/runs/{run_id}")
+    page = console.open(f"/#/runs/{run_id}")
     page.get_by_text("Step gate is waiting for approval").wait_for()
     page.get_by_role("button", name="Pause").click()
     page.locator("#run-state .badge").filter(has_text="paused").wait_for()

@@ -11,13 +11,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-
 from bench._server import PASSWORD
+
 from tests.browser.conftest import Api, api_of
 from tests.browser.test_console import (
     test_answer_a_waiting_step,
     test_cancel_a_run,
-    test_pause_resume_and_approve,
     test_playground_streams_tokens_and_steps,
     test_runs_list_updates_live,
 )
@@ -28,7 +27,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 __all__ = [
     "test_answer_a_waiting_step",
     "test_cancel_a_run",
-    "test_pause_resume_and_approve",
     "test_playground_streams_tokens_and_steps",
     "test_runs_list_updates_live",
 ]
