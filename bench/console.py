@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from bench._server import PASSWORD, Server, flowdeck_server, setup_flow
+from bench._server import Server, flowdeck_server, setup_flow
 from bench._util import header, quick_mode, verdict
 
 CHROMIUM = "/usr/bin/chromium"
