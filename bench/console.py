@@ -175,19 +175,19 @@ def main(quick: bool | None = None) -> bool:
     if quick:
         print("  (quick mode: small sizes; targets not checked)")
         return True
-    ok = verdict(
-        f"runs list of {runs:,} runs, first page",
-        load <= LIST_TARGET_MS,
-        f"{load:.1f} ms (target ≤ {LIST_TARGET_MS:g} ms; API call {ref:.1f} ms)",
-    )
-    return (
-        verdict(
+    targets = [
+        (
+            f"runs list of {runs:,} runs, first page",
+            load <= LIST_TARGET_MS,
+            f"{load:.1f} ms (target ≤ {LIST_TARGET_MS:g} ms; API call {ref:.1f} ms)",
+        ),
+        (
             "step state change reaches the page",
             p95 <= STEP_TARGET_MS,
             f"p95 {p95:.1f} ms (target ≤ {STEP_TARGET_MS:g} ms; p50 {p50:.1f} ms)",
-        )
-        and ok
-    )
+        ),
+    ]
+    return all([verdict(*target) for target in targets])
 
 
 if __name__ == "__main__":
