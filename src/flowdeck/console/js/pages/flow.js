@@ -138,7 +138,7 @@ export async function render(main, { params: [flowId], signal }) {
             h("tbody", {}, versions.map((v) => h("tr", {},
               h("td", {}, v.version, flow.online_version_id === v.id ? h("span", { class: "pill" }, " online") : ""),
               h("td", {}, v.note || ""),
-              h("td", {}, formatTime(v.created_at)),
+              h("td", {}, formatTime(v.create_at || v.created_at)), // Langflow spells it create_at
               h("td", {}, actionButton("Publish", async () => {
                 flow = await api("POST", `/api/v1/flows/${flowId}/versions/${v.id}/publish`);
                 toast(`Version ${v.version} is online`);
