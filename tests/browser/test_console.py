@@ -125,6 +125,15 @@ def test_import_flows_see_graph_and_edit(console: Console, tmp_path: Path) -> No
     console.errors.clear()  # the refused save (422) is logged by the browser as a failed load
     console.shot("flow-invalid-edit")
 
+    # A refused import shows the file's graph with the faulty node marked.
+    page.goto(console.url + "/#/flows")
+    flow_file.write_text(NATIVE_YAML.replace("{template:", "{nope: 1, template:"))
+    page.locator("#import-file").set_input_files(str(flow_file))
+    page.locator('[role="alert"] [data-node-id="greet"].has-problem').wait_for()
+    assert "greet.nope" in page.get_by_role("alert").inner_text()
+    console.errors.clear()  # the refused import (422)
+    console.shot("flow-import-refused")
+
     # A Langflow export goes through the upload route.
     page.goto(console.url + "/#/flows")
     page.locator("#import-file").set_input_files(str(EXAMPLES / "hello.json"))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-
 from bench._server import Server, flowdeck_server
+
 from tests.browser.conftest import Console
 
 

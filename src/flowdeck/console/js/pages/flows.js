@@ -6,7 +6,23 @@ import { debounce, fill, formatTime, h, toast } from "/console/js/dom.js";
 
 const SIZE = 25;
 
+/** Import a flow file; a refused one's error carries the parsed document (`err.doc`). */
 export async function importFlowFile(file) {
+  try {
+    return await importFile(file);
+  } catch (err) {
+    if (err instanceof ApiError && err.problems.length && !err.doc && !/\.zip$/i.test(file.name)) {
+      try {
+        err.doc = JSON.parse(await file.text());
+      } catch {
+        err.doc = null;
+      }
+    }
+    throw err;
+  }
+}
+
+async function importFile(file) {
   const name = file.name || "flow";
   if (/\.ya?ml$/i.test(name)) {
     const { load } = await import("/console/vendor/js-yaml.esm.js");
@@ -20,10 +36,15 @@ export async function importFlowFile(file) {
       throw new Error(`${name} has no 'nodes' list`);
     }
     const { name: flowName, description, ...graph } = doc;
-    const flow = await api("POST", "/api/v1/flows/", {
-      json: { name: flowName || name.replace(/\.ya?ml$/i, ""), description, data: graph },
-    });
-    return [flow];
+    try {
+      const flow = await api("POST", "/api/v1/flows/", {
+        json: { name: flowName || name.replace(/\.ya?ml$/i, ""), description, data: graph },
+      });
+      return [flow];
+    } catch (err) {
+      err.doc = graph;
+      throw err;
+    }
   }
   const form = new FormData();
   form.append("file", file, name);
@@ -93,6 +114,13 @@ export async function render(main, { query, signal }) {
       if (created.length !== 1) await load();
     } catch (err) {
       fill(importError, err.message, problemList(err));
+      if (err.doc && err.problems.length) {
+        // Show where the problems are: the refused file's graph, its faulty nodes marked.
+        const { drawGraph, readGraph } = await import("/console/js/graph.js");
+        const box = h("div", { class: "graph-box", "aria-label": "the refused flow" });
+        importError.append(box);
+        drawGraph(box, readGraph(err.doc)).setProblems(err.problems);
+      }
     } finally {
       fileInput.value = "";
     }
