@@ -102,7 +102,8 @@ def model_url() -> Iterator[str]:
         yield f"{url}/v1"
 
 
-@pytest.fixture(scope="module")
+# One Chromium for the whole session: starting it is most of a module's set-up time.
+@pytest.fixture(scope="session")
 def playwright() -> Iterator[Playwright]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `apt-get install -y chromium` (make test does it)")
@@ -110,7 +111,7 @@ def playwright() -> Iterator[Playwright]:
         yield pw
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
     yield browser
@@ -139,8 +140,15 @@ class Console:
         self.page.get_by_role("heading", name="Flows").wait_for()
 
     def open(self, fragment: str) -> Page:
-        """Sign in, then open a console page by its fragment (`/#/runs`)."""
-        self.sign_in()
+        """Open a console page by its fragment (`/#/runs`), already signed in: the token is
+        put where the sign-in form puts it (test_sign_in_and_out covers the form itself)."""
+        resp = httpx.post(
+            self.url + "/api/v1/login",
+            data={"username": "admin", "password": PASSWORD},
+            trust_env=False,
+        )
+        token = resp.raise_for_status().json()["access_token"]
+        self.page.context.add_init_script(f"sessionStorage.setItem('flowdeck.token', {token!r})")
         self.page.goto(self.url + fragment)
         return self.page
 

@@ -90,8 +90,8 @@ edges:
 
 
 def test_import_flows_see_graph_and_edit(console: Console, tmp_path: Path) -> None:
-    page = console.page
-    console.sign_in()
+    page = console.open("/#/flows")
+    page.get_by_role("heading", name="Flows").wait_for()
     flow_file = tmp_path / "greeter.yaml"
     flow_file.write_text(NATIVE_YAML)
     page.locator("#import-file").set_input_files(str(flow_file))
@@ -239,10 +239,8 @@ def test_answer_a_waiting_step(console: Console, api: Api) -> None:
 
 
 def test_create_copy_and_delete_an_api_key(console: Console, server: Server) -> None:
-    page = console.page
-    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
-    console.sign_in()
-    page.get_by_role("link", name="API keys").click()
+    console.page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
+    page = console.open("/#/keys")
     page.get_by_label("key name").fill("ci")
     page.get_by_role("button", name="Create key").click()
     key = page.locator("#new-key").inner_text()

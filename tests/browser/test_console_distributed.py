@@ -7,7 +7,8 @@ PostgreSQL and Redis, not from the process that started the run.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pytest
@@ -16,7 +17,6 @@ from bench._server import PASSWORD
 from tests.browser.conftest import Api, api_of
 from tests.browser.test_console import (
     test_answer_a_waiting_step,
-    test_cancel_a_run,
     test_playground_streams_tokens_and_steps,
     test_runs_list_updates_live,
 )
@@ -26,7 +26,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 __all__ = [
     "test_answer_a_waiting_step",
-    "test_cancel_a_run",
     "test_playground_streams_tokens_and_steps",
     "test_runs_list_updates_live",
 ]
@@ -37,15 +36,25 @@ class Endpoint:
     url: str
 
 
-# Autouse, so it starts before Playwright (whose loop would refuse the cluster's asyncio.run).
-@pytest.fixture(scope="module", autouse=True)
+def _in_thread(fn: Callable[[], object]) -> None:
+    """Cluster set-up and clean-up call asyncio.run, which Playwright's running loop in this
+    thread would refuse; another thread has no loop."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(fn).result()
+
+
+@pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    with Cluster(tmp_path_factory.mktemp("console-cluster")) as c:
-        c.settings = {"FLOWDECK_SUPERUSER_PASSWORD": PASSWORD}
+    c = Cluster(tmp_path_factory.mktemp("console-cluster"))
+    c.settings = {"FLOWDECK_SUPERUSER_PASSWORD": PASSWORD}
+    _in_thread(c.__enter__)
+    try:
         c.start_api("api1")
         c.start_api("api2")
         c.start_worker("w1", 8)
         yield c
+    finally:
+        _in_thread(lambda: c.__exit__(None, None, None))
 
 
 @pytest.fixture(scope="module")
