@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 from bench._server import ECHO, PASSWORD, Server
+from playwright.sync_api import Route
 
 from tests.browser.conftest import Api, Console
 from tests.integration.api.flow_docs import ASK
@@ -205,9 +206,22 @@ def test_runs_list_updates_live(console: Console, api: Api) -> None:
 def test_cancel_a_run(console: Console, api: Api) -> None:
     flow_id = api.flow("long", delayed(30))
     run_id = api.background_run(flow_id)
+    # The first connection to the run's events fails: the page connects again by itself.
+    failed: list[str] = []
+
+    def fail_once(route: Route) -> None:
+        if failed:
+            route.continue_()
+        else:
+            failed.append(route.request.url)
+            route.abort()
+
+    console.page.route("**/api/v1/build/*/events*", fail_once)
     page = console.open(f"/#/runs/{run_id}")
     page.locator('[data-node-id="wait"].state-running').wait_for()
     page.locator("#run-state .badge").filter(has_text="running").wait_for()
+    assert len(failed) == 1
+    console.errors.clear()  # the failed connection
     console.shot("run-running")
     page.get_by_role("button", name="Cancel").click()
     page.locator("#run-state .badge").filter(has_text="cancelled").wait_for()

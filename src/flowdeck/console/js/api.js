@@ -118,11 +118,33 @@ function dispatch(line, onEvent) {
   if (parsed && typeof parsed.event === "string") onEvent(parsed.event, parsed.data || {});
 }
 
-/** Follow a run's events from the start, until it ends or `signal` aborts. */
-export function followRun(runId, { signal, onEvent }) {
-  return readEvents("GET", `/api/v1/build/${encodeURIComponent(runId)}/events`, {
-    query: { event_delivery: "streaming" },
-    signal,
-    onEvent,
-  });
+const RECONNECT_MS = 1000;
+
+/**
+ * Follow a run's events from the start until its `end` or `error` event, or until `signal`
+ * aborts. A dropped connection is resumed from the last event seen (event n has cursor n in
+ * every API process), as EventSource would.
+ */
+export async function followRun(runId, { signal, onEvent }) {
+  let cursor = 0;
+  let ended = false;
+  const counted = (name, data) => {
+    cursor += 1;
+    if (name === "end" || name === "error") ended = true;
+    onEvent(name, data);
+  };
+  while (!ended) {
+    try {
+      await readEvents("GET", `/api/v1/build/${encodeURIComponent(runId)}/events`, {
+        query: { event_delivery: "streaming", cursor: cursor || undefined },
+        signal,
+        onEvent: counted,
+      });
+      if (!ended) await new Promise((resolve) => setTimeout(resolve, RECONNECT_MS));
+    } catch (err) {
+      if (signal && signal.aborted) throw err;
+      if (err instanceof ApiError && err.status < 500) throw err;
+      await new Promise((resolve) => setTimeout(resolve, RECONNECT_MS));
+    }
+  }
 }

@@ -73,7 +73,8 @@ export async function render(main, { query, signal }) {
   const body = h("tbody");
   const pager = h("div", { class: "pager" });
 
-  const load = async () => {
+  const load = () => show().catch((err) => err.name !== "AbortError" && toast(err.message, "error"));
+  const show = async () => {
     const result = await api("GET", "/api/v1/flows/", {
       query: { get_all: false, page, size: SIZE, keyword: search.value.trim(), header_flows: true },
       signal,
@@ -102,7 +103,7 @@ export async function render(main, { query, signal }) {
     );
   };
 
-  search.addEventListener("input", debounce(() => { page = 1; load().catch((e) => toast(e.message, "error")); }, 250));
+  search.addEventListener("input", debounce(() => { page = 1; load(); }, 250));
   fileInput.addEventListener("change", async () => {
     const file = fileInput.files[0];
     if (!file) return;
@@ -111,7 +112,7 @@ export async function render(main, { query, signal }) {
       const created = await importFlowFile(file);
       toast(`Imported ${created.map((f) => f.name).join(", ")}`);
       location.hash = created.length === 1 ? `#/flows/${created[0].id}` : "#/flows";
-      if (created.length !== 1) await load();
+      if (created.length !== 1) await show();
     } catch (err) {
       fill(importError, err.message, problemList(err));
       if (err.doc && err.problems.length) {
@@ -147,5 +148,5 @@ export async function render(main, { query, signal }) {
     ),
     pager,
   );
-  await load();
+  await show();
 }
