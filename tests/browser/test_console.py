@@ -335,3 +335,35 @@ def test_pause_resume_and_approve(console: Console, api: Api) -> None:
     record = api.run(run_id)
     assert record["reviewed_by"] is not None
     assert [s["state"] for s in record["steps"] if s["id"] == "yes"] == ["completed"]
+
+
+STRICT_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'"
+)
+
+
+def test_works_under_a_strict_content_security_policy(console: Console, api: Api) -> None:
+    """No inline script or style anywhere: the page's own policy violations are console errors."""
+    flow_id = api.flow("strict", ASK)
+    run_id = api.background_run(flow_id)
+
+    def with_csp(route: Route) -> None:
+        response = route.fetch()
+        headers = {**response.headers, "content-security-policy": STRICT_CSP}
+        route.fulfill(response=response, headers=headers)
+
+    console.page.route(console.url + "/", with_csp)
+    page = console.open(f"/#/runs/{run_id}")
+    page.get_by_text("Step ask is waiting for an answer").wait_for()
+    page.get_by_role("tab", name="Timeline").click()
+    page.locator(".tl-bar").first.wait_for()
+    page.goto(f"{console.url}/#/flows/{flow_id}")
+    page.locator("svg.graph .node").first.wait_for()
+    page.goto(f"{console.url}/#/runs")
+    page.get_by_role("progressbar").first.wait_for()
+    # The policy is in force: an inline style attribute is refused (and reported).
+    page.evaluate("document.body.insertAdjacentHTML('beforeend', '<i id=probe style=color:red>')")
+    assert page.evaluate("getComputedStyle(probe).color") != "rgb(255, 0, 0)"
+    assert any("Content Security Policy" in e for e in console.errors)
+    console.errors.clear()
