@@ -54,6 +54,15 @@ export async function render(main, { params: [runId], signal }) {
 
   const steps = () => run.steps || [];
 
+  // The event stream is ahead of the stored record (written a few times a second), so what
+  // the events said wins over a record read just before it caught up.
+  const live = { run: null, steps: new Map() };
+
+  function applyLive() {
+    if (live.run && !TERMINAL.has(run.state)) Object.assign(run, live.run);
+    for (const s of steps()) if (live.steps.has(s.id)) s.state = live.steps.get(s.id);
+  }
+
   function paintSteps() {
     for (const s of steps()) view.setState(s.id, s.state === "pending" ? "idle" : s.state);
   }
@@ -167,6 +176,7 @@ export async function render(main, { params: [runId], signal }) {
   const reload = debounce(async () => {
     try {
       run = await api("GET", `/api/v1/runs/${runId}`, { signal });
+      applyLive();
       repaint();
     } catch (err) {
       if (err.name !== "AbortError") toast(err.message, "error");
@@ -190,12 +200,17 @@ export async function render(main, { params: [runId], signal }) {
     onEvent(name, data) {
       if (name === "build_start") {
         const step = steps().find((s) => s.id === data.id);
-        if (step) { step.state = "running"; step.start = step.start || new Date().toISOString(); }
+        if (step) step.start = step.start || new Date().toISOString();
+        live.steps.set(data.id, "running");
         view.setState(data.id, "running");
       } else if (name === "end_vertex") {
         const b = data.build_data || {};
-        view.setState(b.id, b.valid === false ? "failed" : "completed");
-        for (const skipped of b.inactivated_vertices || []) view.setState(skipped, "inactive");
+        live.steps.set(b.id, b.valid === false ? "failed" : "completed");
+        view.setState(b.id, live.steps.get(b.id));
+        for (const skipped of b.inactivated_vertices || []) {
+          live.steps.set(skipped, "inactive");
+          view.setState(skipped, "inactive");
+        }
         reload();
       } else if (name === "token") {
         tokens.push(data.chunk);
@@ -208,13 +223,13 @@ export async function render(main, { params: [runId], signal }) {
         if (tab === "Logs") paintPanel();
       } else if (name === "waiting") {
         waiting = data;
+        live.steps.set(data.id, "waiting");
         view.setState(data.id, "waiting");
         reload();
       } else if (name === "state") {
-        run.state = data.state;
-        run.progress = data.progress;
-        run.waiting_on = data.waiting_on;
-        fill(header.querySelector("#run-state"), stateBadge(data.state));
+        live.run = { state: data.state, progress: data.progress, waiting_on: data.waiting_on };
+        applyLive();
+        paintHeader();
         reload();
       } else if (name === "end" || name === "error") {
         reload();
