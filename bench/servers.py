@@ -9,10 +9,17 @@ from __future__ import annotations
 import sys
 import time
 
-from bench import server_background, server_footprint, server_io, server_sse, server_sync
+from bench import (
+    console,
+    server_background,
+    server_footprint,
+    server_io,
+    server_sse,
+    server_sync,
+)
 from bench._util import quick_mode
 
-BENCHMARKS = (server_sync, server_background, server_io, server_sse, server_footprint)
+BENCHMARKS = (server_sync, server_background, server_io, server_sse, server_footprint, console)
 
 
 def main(quick: bool | None = None) -> int:

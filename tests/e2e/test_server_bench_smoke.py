@@ -23,6 +23,7 @@ BENCHES = {
     "bench.server_io": ("server I/O concurrency", "bare endpoint sleeping", "all terminal"),
     "bench.server_sse": ("token latency over SSE", "model -> client (reference)", "p50 ms"),
     "bench.server_footprint": ("server footprint", "idle RSS (MB)", "RSS after"),
+    "bench.console": ("web console in Chromium", "the API call alone (reference)", "p95"),
 }
 
 

@@ -40,6 +40,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="A self-hosted flow server: build, run, watch and control flows.",
         default_response_class=JSON,
         lifespan=lifespan,
+        # /docs and /redoc are served from vendored assets (flowdeck.api.docs), not a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.services = services
     errors.install(app)

@@ -8,6 +8,8 @@ from flowdeck.api import (
     api_keys,
     build,
     configs,
+    console,
+    docs,
     files,
     files_v2,
     flow_versions,
@@ -58,4 +60,6 @@ ROUTERS: list[APIRouter] = [
     responses_api.router,
     logs.router,
     metrics.router,
+    docs.router,
+    console.router,
 ]

@@ -37,9 +37,14 @@ PUBLIC = {
     ("POST", "/api/v1/build_public_tmp/{job_id}/cancel"),
     ("GET", "/api/v1/files/profile_pictures/list"),
     ("GET", "/api/v1/files/profile_pictures/{folder_name}/{file_name}"),
+    # The web console's page and files (its data comes from the API, with credentials).
+    ("GET", "/"),
+    ("GET", "/console/{path:path}"),
+    ("GET", "/docs"),
+    ("GET", "/redoc"),
 }
 # Served by FastAPI itself (the OpenAPI document and its viewers).
-DOCS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+DOCS = {"/openapi.json", "/docs/oauth2-redirect"}
 PARAM = re.compile(r"{([^}:]+)(?::[^}]+)?}")
 
 

@@ -1,0 +1,186 @@
+// The console shell: sign-in, navigation and a hash router (`/#/runs`): console paths live in
+// the fragment, so none can shadow an API route such as the control dialect's `/flows`.
+
+import { api, getToken, setToken } from "/console/js/api.js";
+import { fill, h, toast } from "/console/js/dom.js";
+
+const SIGNED_OUT = "flowdeck.signedOut";
+
+const ROUTES = [
+  [/^\/flows\/([^/]+)\/play$/, () => import("/console/js/pages/playground.js")],
+  [/^\/flows\/([^/]+)$/, () => import("/console/js/pages/flow.js")],
+  [/^\/flows$/, () => import("/console/js/pages/flows.js")],
+  [/^\/runs\/([^/]+)$/, () => import("/console/js/pages/run.js")],
+  [/^\/runs$/, () => import("/console/js/pages/runs.js")],
+  [/^\/keys$/, () => import("/console/js/pages/keys.js")],
+];
+
+const app = document.getElementById("app");
+let config = {};
+let me = null;
+let current = null; // {controller, destroy}
+
+function parseHash() {
+  const raw = location.hash.replace(/^#/, "") || "/flows";
+  const [path, qs = ""] = raw.split("?");
+  return { path: path || "/flows", query: new URLSearchParams(qs) };
+}
+
+function leave() {
+  if (!current) return;
+  current.controller.abort();
+  if (current.destroy) current.destroy();
+  current = null;
+}
+
+function nav(path) {
+  const links = [
+    ["#/flows", "Flows", "/flows"],
+    ["#/runs", "Runs", "/runs"],
+    ["#/keys", "API keys", "/keys"],
+  ];
+  return h(
+    "header",
+    { class: "topbar" },
+    h("a", { class: "brand", href: "#/flows" }, "flowdeck"),
+    h(
+      "nav",
+      { "aria-label": "main" },
+      links.map(([href, label, prefix]) =>
+        h("a", { href, "aria-current": path.startsWith(prefix) ? "page" : null }, label),
+      ),
+    ),
+    h(
+      "div",
+      { class: "who" },
+      h("span", { class: "muted", id: "whoami" }, me ? me.username : ""),
+      h("a", { href: "/docs", class: "muted" }, "API docs"),
+      h("button", { type: "button", class: "link", onclick: signOut }, "Sign out"),
+    ),
+  );
+}
+
+async function route() {
+  leave();
+  if (!getToken()) {
+    renderSignIn();
+    return;
+  }
+  const { path, query } = parseHash();
+  const main = h("main", { id: "main", tabindex: "-1" });
+  fill(app, nav(path), main);
+  const found = ROUTES.map(([re, load]) => [path.match(re), load]).find(([m]) => m);
+  if (!found) {
+    fill(main, h("h1", {}, "Not found"), h("p", {}, h("a", { href: "#/flows" }, "Go to flows")));
+    return;
+  }
+  const [match, load] = found;
+  const controller = new AbortController();
+  current = { controller, destroy: null };
+  try {
+    const page = await load();
+    if (controller.signal.aborted) return;
+    const view = await page.render(main, {
+      params: match.slice(1).map(decodeURIComponent),
+      query,
+      signal: controller.signal,
+      config,
+    });
+    if (current && current.controller === controller) current.destroy = view && view.destroy;
+  } catch (err) {
+    if (err.name === "AbortError" || controller.signal.aborted) return;
+    fill(main, h("h1", {}, "Something went wrong"), h("p", { class: "error", role: "alert" }, err.message));
+  }
+}
+
+async function afterSignIn(accessToken) {
+  setToken(accessToken);
+  sessionStorage.removeItem(SIGNED_OUT);
+  me = await api("GET", "/api/v1/users/whoami");
+  if (!location.hash || location.hash === "#/login") location.hash = "#/flows";
+  await route();
+}
+
+function renderSignIn(message) {
+  const error = h("p", { class: "error", role: "alert" }, message || "");
+  const username = h("input", { name: "username", autocomplete: "username", required: true });
+  const password = h("input", { name: "password", type: "password", autocomplete: "current-password", required: true });
+  const form = h(
+    "form",
+    { class: "card signin", "aria-labelledby": "signin-title" },
+    h("h1", { id: "signin-title" }, "Sign in to flowdeck"),
+    h("label", {}, "Username", username),
+    h("label", {}, "Password", password),
+    h("button", { type: "submit", class: "primary" }, "Sign in"),
+    error,
+  );
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    error.textContent = "";
+    const body = new URLSearchParams({ username: username.value, password: password.value });
+    try {
+      const tokens = await api("POST", "/api/v1/login", { form: body });
+      await afterSignIn(tokens.access_token);
+    } catch (err) {
+      error.textContent = err.message;
+    }
+  });
+  if (config.auto_login) {
+    form.append(
+      h("p", { class: "muted" }, "Auto-login is on for this server."),
+      h("button", { type: "button", onclick: autoLogin }, "Continue without a password"),
+    );
+  }
+  fill(app, h("main", { id: "main", class: "center" }, form));
+  username.focus();
+}
+
+async function autoLogin() {
+  try {
+    const tokens = await api("GET", "/api/v1/auto_login");
+    await afterSignIn(tokens.access_token);
+  } catch (err) {
+    renderSignIn(err.message);
+  }
+}
+
+async function signOut() {
+  leave();
+  try {
+    await api("POST", "/api/v1/logout");
+  } catch {
+    // The token is dropped either way; logout only clears the server's cookies.
+  }
+  setToken(null);
+  me = null;
+  sessionStorage.setItem(SIGNED_OUT, "1");
+  renderSignIn();
+}
+
+async function start() {
+  try {
+    config = (await api("GET", "/api/v1/config")) || {};
+  } catch {
+    config = {};
+  }
+  if (getToken()) {
+    try {
+      me = await api("GET", "/api/v1/users/whoami");
+    } catch {
+      setToken(null);
+    }
+  }
+  if (!getToken() && config.auto_login && !sessionStorage.getItem(SIGNED_OUT)) {
+    await autoLogin();
+    return;
+  }
+  await route();
+}
+
+window.addEventListener("hashchange", route);
+window.addEventListener("flowdeck:signed-out", () => {
+  toast("Your session ended; sign in again.", "error");
+  leave();
+  renderSignIn();
+});
+start();
