@@ -33,7 +33,8 @@ TOKEN_GAP = 0.08  # seconds between streamed words: slow enough to watch them ar
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
-    with flowdeck_server() as srv:
+    # The playground's model server is on 127.0.0.1: private networks are allowed here.
+    with flowdeck_server(allow_private_networks="true") as srv:
         yield srv
 
 

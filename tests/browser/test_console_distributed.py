@@ -46,7 +46,10 @@ def _in_thread(fn: Callable[[], object]) -> None:
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     c = Cluster(tmp_path_factory.mktemp("console-cluster"))
-    c.settings = {"FLOWDECK_SUPERUSER_PASSWORD": PASSWORD}
+    c.settings = {
+        "FLOWDECK_SUPERUSER_PASSWORD": PASSWORD,
+        "FLOWDECK_ALLOW_PRIVATE_NETWORKS": "true",
+    }
     _in_thread(c.__enter__)
     try:
         c.start_api("api1")
