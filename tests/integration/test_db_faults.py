@@ -23,17 +23,17 @@ from flowdeck.db.models import Run, Tenant
 from flowdeck.db.raw import ConnectionLost, is_lost, pg_connection
 from flowdeck.db.repositories.runs import SqlRunStore
 from flowdeck.settings import Settings
-from tests.conftest import _pg_database
+from tests.conftest import TEST_TENANT, _pg_database
 from tests.integration.pg_proxy import pg_proxy
 
 
 def new_run() -> Run:
-    return Run(tenant_id=1, flow_type="automation", trigger="api", state="queued")
+    return Run(tenant_id=TEST_TENANT, flow_type="automation", trigger="api", state="queued")
 
 
 async def _tenant(db: Database) -> None:
     async with db.session() as session:
-        session.add(Tenant(id=1, name="t", code="t", settings={}))
+        session.add(Tenant(id=TEST_TENANT, name="t", code="t", settings={}))
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from flowdeck.db.database import Database
 from flowdeck.db.integrity import translate, translate_data
 from flowdeck.db.models import Flow, Project, Tenant, User
 from flowdeck.errors import ConflictError, FlowdeckError, UnprocessableError
+from tests.conftest import TEST_TENANT
 
 
 async def _write(db: Database, write: Callable[[Any], Awaitable[None]]) -> None:
@@ -27,14 +28,14 @@ async def refused(db: Database, write: Callable[[Any], Awaitable[None]]) -> Flow
     return translate(caught.value)
 
 
-def user(name: str | None, tenant_id: int = 1) -> User:
+def user(name: str | None, tenant_id: str = TEST_TENANT) -> User:
     return User(tenant_id=tenant_id, username=name, password_hash="x")
 
 
 async def test_unique_not_null_and_foreign_keys(db: Database) -> None:
     async with db.session() as session:
         session.add(user("ada"))
-        session.add(Project(id="p" * 36, name="P", tenant_id=1))
+        session.add(Project(id="p" * 36, name="P", tenant_id=TEST_TENANT))
 
     async def same_name(session: Any) -> None:
         session.add(user("ada"))
@@ -51,7 +52,7 @@ async def test_unique_not_null_and_foreign_keys(db: Database) -> None:
     assert (missing.field, missing.details["constraint"]) == ("username", "not_null")
 
     async def no_tenant(session: Any) -> None:
-        session.add(user("bob", tenant_id=999))
+        session.add(user("bob", tenant_id="00000000-0000-4000-8000-000000000999"))
 
     unknown = await refused(db, no_tenant)
     assert isinstance(unknown, UnprocessableError)
@@ -68,11 +69,13 @@ async def test_unique_not_null_and_foreign_keys(db: Database) -> None:
 
 async def test_a_clash_on_a_scoped_key_names_the_column_that_clashed(db: Database) -> None:
     async with db.session() as session:
-        session.add(Tenant(id=2, name="t2", code="t2", settings={}))
-        session.add(Flow(id="f" * 36, name="a", slug="s", tenant_id=1, data={}))
+        session.add(
+            Tenant(id="00000000-0000-4000-8000-000000000002", name="t2", code="t2", settings={})
+        )
+        session.add(Flow(id="f" * 36, name="a", slug="s", tenant_id=TEST_TENANT, data={}))
 
     async def same_slug(session: Any) -> None:
-        session.add(Flow(id="g" * 36, name="b", slug="s", tenant_id=1, data={}))
+        session.add(Flow(id="g" * 36, name="b", slug="s", tenant_id=TEST_TENANT, data={}))
 
     clash = await refused(db, same_slug)
     assert isinstance(clash, ConflictError)

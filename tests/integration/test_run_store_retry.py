@@ -22,7 +22,7 @@ from flowdeck.db.models import Run, RunStoreBatch
 from flowdeck.db.repositories.pg_runs import KEEP_MARKS_NS, PRUNE_EVERY_NS, batch_id
 from flowdeck.db.repositories.runs import SqlRunStore
 from flowdeck.runs.store import Increment
-from tests.conftest import _pg_database
+from tests.conftest import TEST_TENANT, _pg_database
 from tests.integration.pg_proxy import PgProxy, pg_proxy
 
 pytestmark = pytest.mark.postgres
@@ -54,7 +54,9 @@ async def store(direct: Database, proxy: PgProxy) -> AsyncIterator[SqlRunStore]:
 
 
 def new_run(run_id: str | None = None) -> Run:
-    return Run(id=run_id, tenant_id=1, flow_type="automation", trigger="api", state="queued")
+    return Run(
+        id=run_id, tenant_id=TEST_TENANT, flow_type="automation", trigger="api", state="queued"
+    )
 
 
 async def _stored(direct: Database, run_id: str) -> Run | None:

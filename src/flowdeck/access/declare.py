@@ -31,6 +31,9 @@ class Access:
     priv_id: str | None = None
     # Where a seed answers an unidentified caller with 403 rather than 401.
     anonymous_forbidden: bool = False
+    # Whether the session cookie alone identifies the caller (run endpoints: no, as
+    # Langflow's, so a page on another site cannot start runs in a logged-in browser).
+    cookie: bool = True
 
 
 def _declare(access: Access) -> Callable[[F], F]:
@@ -43,10 +46,12 @@ def _declare(access: Access) -> Callable[[F], F]:
     return mark
 
 
-def requires(module: Module, op: Op, *, anonymous_forbidden: bool = False) -> Callable[[F], F]:
+def requires(
+    module: Module, op: Op, *, anonymous_forbidden: bool = False, cookie: bool = True
+) -> Callable[[F], F]:
     """The route needs privilege `op` on `module` in the tenant the request acts in."""
     privilege = Privilege(module, op)
-    return _declare(Access("privilege", privilege, privilege.priv_id, anonymous_forbidden))
+    return _declare(Access("privilege", privilege, privilege.priv_id, anonymous_forbidden, cookie))
 
 
 def signed_in(endpoint: F) -> F:

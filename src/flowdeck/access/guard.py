@@ -28,10 +28,12 @@ async def authorize(request: Request, access: Access) -> Principal:
     from flowdeck.api.deps import authenticate
 
     services = request.app.state.services
-    user = await authenticate(request, services)
+    user = await authenticate(request, services, cookie=access.cookie)
     if user is None:
         if access.anonymous_forbidden:
             raise PermissionDeniedError("Authentication credentials were not provided.")
+        if not access.cookie:
+            raise AuthenticationError("run endpoints need an API key (x-api-key) or a bearer token")
         raise AuthenticationError("not authenticated")
     tenant_id = acting_tenant(request, user)
     principal = await principal_cache(services).of(user, tenant_id)

@@ -167,7 +167,7 @@ async def _stream(services: Services, run: Run) -> AsyncIterator[bytes]:
 
 
 @router.post("/responses", response_model=None, summary="Create Response")
-@requires(Module.RUNS, Op.WRITE)
+@requires(Module.RUNS, Op.WRITE, cookie=False)
 async def create_response(
     body: ResponsesRequest,
     services: ServicesDep,
@@ -221,7 +221,7 @@ async def create_response(
 
 
 @router.get("/responses/{response_id}", response_model=ResponseObject, summary="Get Response")
-@requires(Module.RUNS, Op.READ)
+@requires(Module.RUNS, Op.READ, cookie=False)
 async def get_response(
     response_id: str, session: SessionDep, user: RunCaller, scope: ScopeDep
 ) -> ResponseObject:

@@ -89,7 +89,7 @@ async def _flow(services: Services, scope: Scope, ref: str) -> Flow:
 
 
 @router.post("/run/{flow_id_or_name}")
-@requires(Module.RUNS, Op.WRITE)
+@requires(Module.RUNS, Op.WRITE, cookie=False)
 async def simplified_run_flow(
     flow_id_or_name: str,
     services: ServicesDep,
@@ -105,7 +105,7 @@ async def simplified_run_flow(
 
 
 @router.post("/run/advanced/{flow_id_or_name}")
-@requires(Module.RUNS, Op.WRITE)
+@requires(Module.RUNS, Op.WRITE, cookie=False)
 async def experimental_run_flow(
     flow_id_or_name: str,
     body: AdvancedRunRequest,
@@ -135,7 +135,7 @@ async def experimental_run_flow(
 
 
 @router.post("/webhook/{flow_id_or_name}", status_code=202)
-@requires(Module.RUNS, Op.WRITE)
+@requires(Module.RUNS, Op.WRITE, cookie=False)
 async def webhook_run_flow(
     flow_id_or_name: str,
     request: Request,

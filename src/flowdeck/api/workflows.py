@@ -177,7 +177,7 @@ async def _job(session: SessionDep, scope: Scope, job_id: str) -> Run:
 
 
 @router.post("", response_model=None, summary="Execute Workflow")
-@requires(Module.RUNS, Op.WRITE)
+@requires(Module.RUNS, Op.WRITE, cookie=False)
 async def execute_workflow(
     body: WorkflowExecutionRequest,
     services: ServicesDep,
@@ -226,7 +226,7 @@ async def execute_workflow(
 
 
 @router.get("", response_model=WorkflowExecutionResponse, summary="Get Workflow Status")
-@requires(Module.RUNS, Op.READ)
+@requires(Module.RUNS, Op.READ, cookie=False)
 async def get_workflow_status(
     session: SessionDep,
     user: RunCaller,
@@ -240,7 +240,7 @@ async def get_workflow_status(
 
 
 @router.post("/stop", response_model=WorkflowStopResponse, summary="Stop Workflow")
-@requires(Module.RUNS, Op.MODIFY)
+@requires(Module.RUNS, Op.MODIFY, cookie=False)
 async def stop_workflow(
     body: WorkflowStopRequest,
     services: ServicesDep,
