@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from flowdeck import __version__, observability
-from flowdeck.api import errors
+from flowdeck.api import errors, openapi
 from flowdeck.api.responses import JSON
 from flowdeck.services.container import Services
 from flowdeck.settings import Settings, load_settings
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    openapi.install(app)
     app.add_middleware(errors.RequestContext, max_body=settings.max_body_bytes)
     observability.install(app)  # log buffer, metrics (outermost middleware)
     return app

@@ -13,6 +13,7 @@ from flowdeck.api.flows import FlowsDep, zip_response
 from flowdeck.api.paths import both
 from flowdeck.api.responses import JSON
 from flowdeck.db.models import Project
+from flowdeck.db.repositories.flows import PROJECT_SORTABLE
 from flowdeck.schemas.flows import (
     FlowRead,
     Page,
@@ -43,7 +44,7 @@ async def create_project(body: ProjectCreate, projects: ProjectsDep) -> Project:
 
 async def read_projects(
     projects: ProjectsDep,
-    sort_by: str | None = None,
+    sort_by: Annotated[str | None, Query(json_schema_extra={"enum": [*PROJECT_SORTABLE]})] = None,
     sort_order: Literal["asc", "desc"] = "asc",
 ) -> list[Project]:
     """The caller's projects."""
