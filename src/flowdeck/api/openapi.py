@@ -160,7 +160,8 @@ def statuses(route: RouteContext, method: str, op: dict[str, Any]) -> set[int]:
 
 
 def _forms_need_values(doc: dict[str, Any]) -> None:
-    """A form's required text fields need a value: FastAPI reads an empty one as missing."""
+    """What a form can carry: a required text field needs a value (FastAPI reads an empty
+    one as missing), and no field can be null (leaving it out is its null)."""
     schemas = doc["components"]["schemas"]
     for path in doc["paths"].values():
         for op in path.values():
@@ -168,6 +169,11 @@ def _forms_need_values(doc: dict[str, Any]) -> None:
             for media in ("application/x-www-form-urlencoded", "multipart/form-data"):
                 ref = content.get(media, {}).get("schema", {}).get("$ref", "")
                 form = schemas.get(ref.rsplit("/", 1)[-1], {})
+                for field in form.get("properties", {}).values():
+                    options = field.get("anyOf", ())
+                    if {"type": "null"} in options and len(options) == 2:
+                        field.update(next(o for o in options if o != {"type": "null"}))
+                        del field["anyOf"]
                 for name in form.get("required", ()):
                     field = form["properties"][name]
                     if field.get("type") == "string" and "contentMediaType" not in field:

@@ -45,6 +45,10 @@ SEMANTIC_400 = {
     "GET /api/v1/flow-runs": "cursor",
     "GET /api/v1/executions": "cursor",
     "GET /x/flows": "cursor",
+    # Names in the body that must be the flow's: components in tweaks, output_component,
+    # the inputs an execution's parameters or a flow run's args set.
+    "POST /api/v1/run/{flow_id_or_name}": "the flow's components",
+    "POST /api/v1/flow-runs": "the flow's components",
     # Rules across fields: lines_before and lines_after exclude each other, lines_after
     # needs a timestamp; a rename needs new_session_id or new_session_name; the body's id
     # must be the path's; input items must hold some user text.

@@ -55,8 +55,13 @@ COMMAND = json_body(
         "required": ["command"],
         "properties": {
             "command": {"type": "string", "enum": [c.value for c in Command]},
-            "flow_ids": {"type": "array", "minItems": 1, "items": {"type": "string"}},
-            "type": {"type": "integer", "enum": [SOFT_STOP, HARD_STOP]},
+            "flow_ids": {
+                "anyOf": [
+                    {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                    {"type": "null"},
+                ]
+            },
+            "type": {"enum": [SOFT_STOP, HARD_STOP, None]},
         },
     }
 )
