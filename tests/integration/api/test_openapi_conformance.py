@@ -10,7 +10,6 @@ one SQLite database, as the logged-in superuser.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -67,15 +66,9 @@ ACCEPTED_FOR_VALID = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
 
 @pytest.mark.openapi
 @pytest.mark.timeout(300)
-def test_every_operation_answers_as_documented(tmp_path: Path) -> None:
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        database_url=f"sqlite:///{tmp_path / 'flowdeck.db'}",
-        superuser=ADMIN[0],
-        superuser_password=ADMIN[1],
-        secret_key="test-secret-key-that-is-long-enough-for-hs256",
-        max_concurrent_runs=16,
-    )
+# One database: the run is the longest test; what differs per database is tested elsewhere.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_every_operation_answers_as_documented(settings: Settings) -> None:
     with serve(create_app(settings), lifespan="on") as url:
         login = httpx.post(f"{url}/api/v1/login", data={"username": ADMIN[0], "password": ADMIN[1]})
         assert login.status_code == 200, login.text
