@@ -1,5 +1,8 @@
 """The OpenAPI document, completed so it says everything a route can answer.
 
+A route declares (with `responses=`) only what no rule here can see; every error status it
+declares gets flowdeck's error body too.
+
 FastAPI documents a route's success and its 422 (as its own HTTPValidationError, which is
 not the body flowdeck sends). Here, once, for every route: the error statuses it can give
 (from what it depends on and takes) with flowdeck's error body, and the media types of the
@@ -118,7 +121,9 @@ def complete(doc: dict[str, Any], routes: Sequence[BaseRoute]) -> dict[str, Any]
             key = (method, path)
             seen.add(key)
             responses = op.setdefault("responses", {})
-            for status in sorted({*statuses(route, method, op), *STATUSES.get(key, ())}):
+            declared = {int(code) for code in responses if code.isdigit() and code >= "400"}
+            found = {*statuses(route, method, op), *STATUSES.get(key, ()), *declared}
+            for status in sorted(found):
                 _document(responses, status)
             if key in MEDIA:
                 _media(responses, MEDIA[key])
@@ -201,7 +206,7 @@ def _document(responses: dict[str, Any], status: int) -> None:
     if 200 <= status < 300:
         responses.setdefault(str(status), {"description": "Accepted"})
         return
-    entry = responses.setdefault(str(status), {"description": REASONS[status]})
+    entry = responses.setdefault(str(status), {"description": REASONS.get(status, "Error")})
     entry["content"] = {JSON: {"schema": ERROR_REF}}
 
 

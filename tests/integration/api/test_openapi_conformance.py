@@ -48,6 +48,8 @@ SEMANTIC_400 = {
     # the inputs an execution's parameters or a flow run's args set.
     "POST /api/v1/run/{flow_id_or_name}": "the flow's components",
     "POST /api/v1/flow-runs": "the flow's components",
+    "POST /api/v1/executions": "the flow's components",
+    "POST /x/flows": "the flow's components",
     # Rules across fields: lines_before and lines_after exclude each other, lines_after
     # needs a timestamp; a rename needs new_session_id or new_session_name; the body's id
     # must be the path's; input items must hold some user text.

@@ -59,6 +59,8 @@ async def test_statuses_follow_what_a_route_needs_and_takes(doc: Json) -> None:
     run = paths["/api/v1/runs/{run_id}/cancel"]["post"]["responses"]
     assert {"401", "403", "404", "409"} <= set(run)
     assert set(paths["/health"]["get"]["responses"]) == {"200"}
+    outputs = paths["/api/v1/executions/{execution_id}/outputs"]["get"]["responses"]
+    assert outputs["409"]["content"]["application/json"]["schema"] == openapi.ERROR_REF
     assert "500" in paths["/health_check"]["get"]["responses"]
     assert "401" in paths["/api/v1/login"]["post"]["responses"]
     login_form = doc["components"]["schemas"]["Body_login_api_v1_login_post"]
