@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from flowdeck import __version__, observability
-from flowdeck.api import errors, security_headers
+from flowdeck.api import errors, openapi, security_headers
 from flowdeck.api.responses import JSON
 from flowdeck.services.container import Services
 from flowdeck.settings import Settings, load_settings
@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    openapi.install(app)
     app.add_middleware(errors.RequestContext, max_body=settings.max_body_bytes)
     observability.install(app)  # log buffer, metrics
     security_headers.install_cors(app, settings.cors_origins)  # outermost: preflights

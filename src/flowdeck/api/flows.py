@@ -14,7 +14,7 @@ from flowdeck.access.guard import guarded_router
 from flowdeck.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep
 from flowdeck.api.paths import both
 from flowdeck.api.responses import JSON
-from flowdeck.db.repositories.flows import FlowQuery
+from flowdeck.db.repositories.flows import SORTABLE, FlowQuery
 from flowdeck.errors import NotFoundError
 from flowdeck.schemas.common import PageNumber, QueryBool
 from flowdeck.schemas.flows import (
@@ -137,7 +137,7 @@ async def read_flows(
     folder_id: str | None = None,
     keyword: str | None = None,
     flow_type: str | None = None,
-    sort_by: str | None = None,
+    sort_by: Annotated[str | None, Query(json_schema_extra={"enum": [*SORTABLE]})] = None,
     sort_order: Literal["asc", "desc"] = "desc",
     page: PageNumber | None = None,
     size: Annotated[int | None, Query(ge=1, le=100)] = None,

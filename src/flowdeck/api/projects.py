@@ -16,6 +16,7 @@ from flowdeck.api.flows import FlowsDep, zip_response
 from flowdeck.api.paths import both
 from flowdeck.api.responses import JSON
 from flowdeck.db.models import Project
+from flowdeck.db.repositories.flows import PROJECT_SORTABLE
 from flowdeck.schemas.common import PageNumber, QueryBool
 from flowdeck.schemas.flows import (
     FlowRead,
@@ -51,7 +52,7 @@ async def create_project(body: ProjectCreate, projects: ProjectsDep) -> Project:
 @requires(Module.PROJECTS, Op.READ)
 async def read_projects(
     projects: ProjectsDep,
-    sort_by: str | None = None,
+    sort_by: Annotated[str | None, Query(json_schema_extra={"enum": [*PROJECT_SORTABLE]})] = None,
     sort_order: Literal["asc", "desc"] = "asc",
 ) -> list[Project]:
     """The caller's projects."""

@@ -11,7 +11,12 @@ from flowdeck.access.seed import bind_role
 from flowdeck.api.deps import CurrentUser, ServicesDep, SessionDep, Superuser
 from flowdeck.auth.secrets import hash_password
 from flowdeck.db.models import User
-from flowdeck.errors import ConflictError, NotFoundError, PermissionDeniedError
+from flowdeck.errors import (
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    UnprocessableError,
+)
 from flowdeck.schemas.common import Count, Id
 from flowdeck.schemas.users import PasswordReset, UserCreate, UserRead, UsersPage, UserUpdate
 from flowdeck.services.accounts import commit_and_announce, require_valid_password, revoke_tokens
@@ -84,6 +89,9 @@ async def patch_user(
         raise PermissionDeniedError("only a superuser may change activity or superuser rights")
     user = await _get(session, user_id, caller)
     values = body.model_dump(exclude_unset=True)
+    for required in ("password", "username"):
+        if required in values and values[required] is None:
+            raise UnprocessableError(f"{required} cannot be null", field=required)
     if "username" in values and values["username"] != user.username:
         await _check_name(session, values["username"])
     if "password" in values:

@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar, TypeVar
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, MetaData, String, Table
+from sqlalchemy import JSON, DateTime, Dialect, ForeignKey, Integer, MetaData, String, Table
 from sqlalchemy.orm import DeclarativeBase, Mapped, configure_mappers, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -38,6 +39,28 @@ class RowScope(StrEnum):
     GLOBAL = "global"  # the same rows for every tenant (modules, privileges, system roles)
     TENANT = "tenant"  # rows of one tenant, shared by everyone acting in it
     TENANT_OWNER = "tenant_owner"  # rows of one tenant that their owner (or its admins) sees
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A point in time, always read back aware in UTC, on every database.
+
+    SQLite keeps no offset (its text drops it and reads come back naive); PostgreSQL's
+    timestamptz does. Values are stored in UTC, a naive one taken as UTC already, so text
+    comparisons on SQLite order as time does. Every DateTime column uses this type.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None or value.tzinfo is None:
+            return value
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None or value.tzinfo is not None:
+            return value
+        return value.replace(tzinfo=UTC)
 
 
 class Base(DeclarativeBase):
@@ -115,10 +138,8 @@ def quick_instance(model: type[B], values: dict[str, Any]) -> B:
 
 
 class Timestamps:
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
 class Owned:

@@ -72,7 +72,16 @@ class ExecutionCreate(BaseModel):
 class ExecutionPatch(BaseModel):
     """PATCH body: an action (start a created execution, abort one) and/or new metadata."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        # What `_something` checks, for the OpenAPI document.
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["action"], "properties": {"action": {"enum": ["start", "abort"]}}},
+                {"required": ["metadata"], "properties": {"metadata": {"type": "object"}}},
+            ]
+        },
+    )
 
     action: Literal["start", "abort"] | None = None
     metadata: dict[str, Any] | None = None

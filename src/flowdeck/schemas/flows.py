@@ -22,7 +22,7 @@ T = TypeVar("T")
 
 
 def as_utc(value: datetime | None) -> datetime | None:
-    """Naive datetimes (SQLite gives them back so) are UTC."""
+    """Naive datetimes (an imported flow's, say) are UTC."""
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value

@@ -6,7 +6,15 @@ import uuid
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    WithJsonSchema,
+    model_validator,
+)
 
 
 class JobStatus(StrEnum):
@@ -29,7 +37,9 @@ def _job_id(value: Any) -> str:
         raise ValueError("Invalid job_id, must be a UUID") from None
 
 
-JobId = Annotated[str, BeforeValidator(_job_id)]
+JobId = Annotated[
+    str, BeforeValidator(_job_id), WithJsonSchema({"type": "string", "format": "uuid"})
+]
 
 
 class ErrorDetail(BaseModel):

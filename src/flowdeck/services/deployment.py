@@ -237,14 +237,15 @@ def _command(name: str) -> Command:
 
 
 def _hard_stop(command: Command, stop_type: int | None) -> bool:
-    if stop_type is None or command is not Command.STOP:
+    """Whether a stop is hard; a `type` other than 0 or 1 is refused with any command."""
+    if stop_type is None:
         return False
     if stop_type not in (SOFT_STOP, HARD_STOP):
         raise InvalidInputError(
             f"type must be {SOFT_STOP} (soft stop) or {HARD_STOP} (hard stop), got {stop_type}",
             field="type",
         )
-    return stop_type == HARD_STOP
+    return command is Command.STOP and stop_type == HARD_STOP
 
 
 async def _quietly(action: Any) -> None:

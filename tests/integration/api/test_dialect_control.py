@@ -199,6 +199,12 @@ async def test_command_errors_and_unknown_flows(client: httpx.AsyncClient) -> No
     bad_type = await command(client, {"command": "stop", "flow_ids": [flow["flow_id"]], "type": 2})
     assert bad_type.status_code == 400
     assert bad_type.json()["field"] == "type"
+    # The document says type is 0 or 1: with any command, as the OpenAPI promises.
+    start_typed = await command(
+        client, {"command": "start", "flow_ids": [flow["flow_id"]], "type": 7}
+    )
+    assert start_typed.status_code == 400
+    assert start_typed.json()["field"] == "type"
     assert (await command(client, {"command": "stop", "flow_ids": []})).status_code == 400
     assert (await command(client, ["stop"])).status_code == 400
     no_command = await command(client, {"flow_ids": [flow["flow_id"]]})

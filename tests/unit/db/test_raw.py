@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import bindparam, select
@@ -39,6 +39,9 @@ def test_processors_convert_both_ways_as_sqlalchemy_does() -> None:
     stored = procs.param("updated_at", when)
     assert isinstance(stored, str)
     assert stored.startswith("2026-11-29 07:30:01")
+    # Another zone's time is stored as UTC, so SQLite's text comparisons order as time does.
+    paris = when.astimezone(timezone(timedelta(hours=1)))
+    assert procs.param("updated_at", paris) == stored
     assert procs.param("updated_at", None) is None
     assert procs.param("name", "x") == "x"  # text needs nothing
     runs = Processors(Run.__table__, sqlite.dialect())  # type: ignore[arg-type]
@@ -47,7 +50,8 @@ def test_processors_convert_both_ways_as_sqlalchemy_does() -> None:
         for c in runs.columns
     )
     back = runs.row(row)
-    assert back["created_at"] == when.replace(tzinfo=None)  # SQLite keeps no zone
+    assert back["created_at"] == when  # SQLite keeps no zone: read back as UTC
+    assert back["created_at"].tzinfo is UTC
     assert back["meta"] == {"a": [1, 2]}
     assert back["state"] == "queued"
     assert back["outputs"] is None

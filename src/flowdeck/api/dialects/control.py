@@ -14,9 +14,17 @@ from flowdeck.access.catalog import Module, Op
 from flowdeck.access.declare import requires
 from flowdeck.access.guard import guarded_router
 from flowdeck.api.deps import ScopeDep, ServicesDep, SessionDep
+from flowdeck.api.openapi import component, json_body
 from flowdeck.api.paths import both
 from flowdeck.errors import InvalidInputError
-from flowdeck.schemas.control import CommandResult, FlowCommand, FlowStatus
+from flowdeck.schemas.control import (
+    HARD_STOP,
+    SOFT_STOP,
+    Command,
+    CommandResult,
+    FlowCommand,
+    FlowStatus,
+)
 from flowdeck.services.deployment import DeploymentService, parse
 
 router = guarded_router(tags=["Control"])
@@ -29,7 +37,7 @@ def deployment(services: ServicesDep, session: SessionDep, scope: ScopeDep) -> D
 DeploymentDep = Annotated[DeploymentService, Depends(deployment)]
 
 
-async def json_body(request: Request) -> Any:
+async def read_json(request: Request) -> Any:
     """The request body as JSON; the seed answers a malformed body with 400 (not 422)."""
     raw = await request.body()
     if not raw.strip():
@@ -40,7 +48,26 @@ async def json_body(request: Request) -> Any:
         raise InvalidInputError(f"the body is not valid JSON: {exc}", field="body") from exc
 
 
-JsonBody = Annotated[Any, Depends(json_body)]
+JsonBody = Annotated[Any, Depends(read_json)]
+# What the routes read, for the OpenAPI document (the seed's shapes).
+NEW_CONFIGURATIONS = json_body({"type": "array", "minItems": 1, "items": component("FlowCreate")})
+CONFIGURATION = json_body(component("FlowUpdate"))
+COMMAND = json_body(
+    {
+        "type": "object",
+        "required": ["command"],
+        "properties": {
+            "command": {"type": "string", "enum": [c.value for c in Command]},
+            "flow_ids": {
+                "anyOf": [
+                    {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                    {"type": "null"},
+                ]
+            },
+            "type": {"enum": [SOFT_STOP, HARD_STOP, None]},
+        },
+    }
+)
 
 
 # Fixed paths first: `/flows/{flow_id}` would otherwise take them.
@@ -57,7 +84,7 @@ async def get_flow_status(flow_id: str, flows: DeploymentDep) -> FlowStatus:
     return await flows.status(flow_id)
 
 
-@both(router, "PATCH", "/flows/commands")
+@both(router, "PATCH", "/flows/commands", openapi_extra=COMMAND)
 @requires(Module.FLOWS, Op.MODIFY)
 async def command_flows(body: JsonBody, flows: DeploymentDep) -> CommandResult:
     """start, stop (type 0 soft, 1 hard), pause or resume the listed flows (or all of them)."""
@@ -70,7 +97,7 @@ async def get_configurations(flows: DeploymentDep) -> list[dict[str, Any]]:
     return await flows.configurations()
 
 
-@both(router, "POST", "/flows", status_code=201)
+@both(router, "POST", "/flows", status_code=201, openapi_extra=NEW_CONFIGURATIONS)
 @requires(Module.FLOWS, Op.WRITE)
 async def add_configurations(body: JsonBody, flows: DeploymentDep) -> list[dict[str, Any]]:
     """Add configurations from a JSON array (400 for anything else); all or none."""
@@ -83,7 +110,7 @@ async def get_configuration(flow_id: str, flows: DeploymentDep) -> dict[str, Any
     return await flows.get(flow_id)
 
 
-@both(router, "PUT", "/flows/{flow_id}")
+@both(router, "PUT", "/flows/{flow_id}", openapi_extra=CONFIGURATION)
 @requires(Module.FLOWS, Op.MODIFY)
 async def update_configuration(
     flow_id: str, body: JsonBody, flows: DeploymentDep
@@ -92,7 +119,7 @@ async def update_configuration(
     return await flows.update(flow_id, body, merge=False)
 
 
-@both(router, "PATCH", "/flows/{flow_id}")
+@both(router, "PATCH", "/flows/{flow_id}", openapi_extra=CONFIGURATION)
 @requires(Module.FLOWS, Op.MODIFY)
 async def patch_configuration(flow_id: str, body: JsonBody, flows: DeploymentDep) -> dict[str, Any]:
     """Update some fields of a configuration; extra fields are merged (null removes one)."""

@@ -113,7 +113,13 @@ def _routes(router: APIRouter, base: str) -> APIRouter:
     one = f"{base}/{{execution_id}}"
     add(one, get_execution, methods=["GET"], response_model=ExecutionRead)
     add(one, update_execution, methods=["PATCH"], response_model=ExecutionRead)
-    add(f"{one}/outputs", get_execution_outputs, methods=["GET"], response_model=ExecutionOutputs)
+    add(
+        f"{one}/outputs",
+        get_execution_outputs,
+        methods=["GET"],
+        response_model=ExecutionOutputs,
+        responses={409: {"description": "The execution has not ended yet"}},
+    )
     return router
 
 

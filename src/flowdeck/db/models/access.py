@@ -10,7 +10,6 @@ from datetime import datetime
 
 from sqlalchemy import (
     Boolean,
-    DateTime,
     ForeignKey,
     ForeignKeyConstraint,
     Integer,
@@ -19,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from flowdeck.db.base import Base, RowScope, utcnow
+from flowdeck.db.base import Base, RowScope, UTCDateTime, utcnow
 from flowdeck.db.models.identity import Tenant, User
 
 
@@ -28,10 +27,8 @@ class Audited:
 
     c_uid: Mapped[int | None] = mapped_column(Integer, nullable=True)
     m_uid: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    ctime: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    utime: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
+    ctime: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    utime: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
 class PermissionModule(Audited, Base):
@@ -88,7 +85,7 @@ class RolePriv(Base):
     module_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     priv_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     c_uid: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    ctime: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ctime: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class TenantUserRole(Audited, Base):

@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -17,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from flowdeck.db.base import Base, Owned, RowScope, Timestamps, uuid_pk
+from flowdeck.db.base import Base, Owned, RowScope, Timestamps, UTCDateTime, uuid_pk
 
 
 class Project(Owned, Timestamps, Base):
@@ -68,7 +67,7 @@ class Flow(Owned, Timestamps, Base):
     business_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     org_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     config: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class FlowVersion(Timestamps, Base):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from flowdeck.db.base import Base, RowScope, Timestamps, uuid_pk
+from flowdeck.db.base import Base, RowScope, Timestamps, UTCDateTime, uuid_pk
 
 
 class Tenant(Timestamps, Base):
@@ -44,7 +44,7 @@ class User(Timestamps, Base):
     profile_image: Mapped[str | None] = mapped_column(String(500), nullable=True)
     nickname: Mapped[str | None] = mapped_column(String(150), nullable=True)
     email: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     optins: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # In every JWT issued to the user; raising it (logout, password change) revokes them all.
     token_version: Mapped[int] = mapped_column(
@@ -74,6 +74,6 @@ class ApiKey(Timestamps, Base):
     name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     key_hash: Mapped[str] = mapped_column(String(128), unique=True)
     key_preview: Mapped[str] = mapped_column(String(32))
-    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     total_uses: Mapped[int] = mapped_column(Integer, default=0)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from flowdeck.db.base import Base, Owned, RowScope, utcnow, uuid_pk
+from flowdeck.db.base import Base, Owned, RowScope, UTCDateTime, utcnow, uuid_pk
 
 
 class ChatSession(Owned, Base):
@@ -24,7 +24,7 @@ class ChatSession(Owned, Base):
     session_id: Mapped[str] = mapped_column(String(255))
     flow_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     name: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class MessageRecord(Owned, Base):
@@ -45,7 +45,7 @@ class MessageRecord(Owned, Base):
     error: Mapped[bool] = mapped_column(Boolean, default=False)
     edit: Mapped[bool] = mapped_column(Boolean, default=False)
     component_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    timestamp: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class VertexBuild(Owned, Base):
@@ -61,7 +61,7 @@ class VertexBuild(Owned, Base):
     params: Mapped[str | None] = mapped_column(Text, nullable=True)
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     artifacts: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    timestamp: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Transaction(Owned, Base):
@@ -78,4 +78,4 @@ class Transaction(Owned, Base):
     outputs: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(String(16))
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    timestamp: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -23,6 +23,12 @@ SORTABLE = {
     "create_at": Flow.created_at,
 }
 
+PROJECT_SORTABLE = {
+    "name": Project.name,
+    "created_at": Project.created_at,
+    "updated_at": Project.updated_at,
+}
+
 
 # Columns that change whenever a flow changes in a way a run could see.
 FINGERPRINT = (
@@ -288,15 +294,11 @@ class ProjectRepository(Repository[Project]):
     async def owned(
         self, owner_id: int | None, sort_by: str = "created_at", descending: bool = False
     ) -> list[Project]:
-        columns = {
-            "name": Project.name,
-            "created_at": Project.created_at,
-            "updated_at": Project.updated_at,
-        }
-        column = columns.get(sort_by)
+        column = PROJECT_SORTABLE.get(sort_by)
         if column is None:
             raise InvalidInputError(
-                f"cannot sort by {sort_by!r}; use one of {', '.join(columns)}", field="sort_by"
+                f"cannot sort by {sort_by!r}; use one of {', '.join(PROJECT_SORTABLE)}",
+                field="sort_by",
             )
         order = column.desc() if descending else column.asc()
         return await self.list(Project.user_id == owner_id, order_by=(order, Project.id))
