@@ -5,10 +5,10 @@ from __future__ import annotations
 import sys
 import time
 
-from bench import cli_cold_start, engine_overhead, run_memory
+from bench import access_check, cli_cold_start, engine_overhead, run_memory
 from bench._util import quick_mode
 
-BENCHMARKS = (engine_overhead, cli_cold_start, run_memory)
+BENCHMARKS = (engine_overhead, cli_cold_start, run_memory, access_check)
 
 
 def main(quick: bool | None = None) -> int:
