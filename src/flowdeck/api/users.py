@@ -91,7 +91,9 @@ async def patch_user(
     values = body.model_dump(exclude_unset=True)
     for required in ("password", "username"):
         if required in values and values[required] is None:
-            raise UnprocessableError(f"{required} cannot be null", field=required)
+            raise UnprocessableError(
+                f"{required} cannot be null", field=required, constraint="not_null"
+            )
     if "username" in values and values["username"] != user.username:
         await _check_name(session, values["username"])
     if "password" in values:
