@@ -23,7 +23,7 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }
 
 test: $(STAMP) chromium
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 3 --dist loadfile
 
 test-fast: $(STAMP)
 	$(BIN)/pytest -q -x tests/unit

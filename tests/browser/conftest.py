@@ -164,7 +164,7 @@ def artifacts() -> Path:
 @pytest.fixture
 def console(browser: Browser, server: Server, artifacts: Path) -> Iterator[Console]:
     context = browser.new_context(viewport={"width": 1280, "height": 860})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)  # a loaded CI machine runs three test processes
     page = context.new_page()
     view = Console(page, server.url)
 
