@@ -193,5 +193,4 @@ def main(quick: bool | None = None) -> bool:
 
 
 if __name__ == "__main__":
-    main()  # a missed target prints FAIL; only an error exits non-zero
-    sys.exit(0)
+    sys.exit(0 if main() else 1)
