@@ -11,12 +11,12 @@ from sqlalchemy import select
 from flowdeck.access.catalog import Module, Op
 from flowdeck.access.declare import requires
 from flowdeck.access.guard import guarded_router
-from flowdeck.access.principal import principal_cache
 from flowdeck.api.paths import both
 from flowdeck.db.models import Org, OrgMember, User, UserGroup, UserGroupMember
 from flowdeck.db.models.orgs import LEVEL_COLUMNS, MAX_ORG_LEVEL
 from flowdeck.errors import InvalidInputError, InvalidStateError, NotFoundError
 from flowdeck.resources.declaration import Context, Hooks, Resource
+from flowdeck.resources.hooks import access_changed
 from flowdeck.resources.repository import ResourceRepository
 from flowdeck.resources.routes import ContextDep, ListFilter, mount
 from flowdeck.schemas.common import Candidates, Count, Id, QueryBool
@@ -41,12 +41,6 @@ router = guarded_router(prefix="/api/v1", tags=["Organization"])
 Search = Annotated[str | None, Query(max_length=200)]
 GroupId = Annotated[Id, Query(alias="group-id")]
 OrgId = Annotated[Id, Query(alias="org-id")]
-
-
-async def _access_changed(ctx: Context) -> None:
-    # Memberships and enabled flags decide roles held through groups and orgs.
-    await ctx.session.flush()
-    await principal_cache(ctx.services).changed()
 
 
 async def _in_tenant(ctx: Context, values: dict[str, Any], row: Any) -> dict[str, Any]:
@@ -79,7 +73,7 @@ GROUP_MEMBERS = Resource(
     default_sort="uid",
     search=(User.username, User.nickname),
     joins=((User, User.id == UserGroupMember.uid),),
-    hooks=Hooks(after_change=_access_changed),
+    hooks=Hooks(after_change=access_changed),
 )
 
 
@@ -112,6 +106,27 @@ async def _tenant_users(ctx: Context, uids: list[int]) -> list[int]:
     return sorted(found)
 
 
+async def _add_members(
+    ctx: Context, model: Any, parent: str, body: Any, values: dict[str, Any]
+) -> list[Any]:
+    """Make the body's users members of its group or org (those already in stay as they are);
+    the members named, as now stored."""
+    tenant = in_acting_tenant(ctx.principal.tenant_id, {"tenant_id": body.tenant_id})
+    uids = await _tenant_users(ctx, list(body.uids))
+    parent_id = getattr(body, parent)
+    have = select(model.uid).where(getattr(model, parent) == parent_id)
+    present = set((await ctx.session.execute(have)).scalars())
+    who = ctx.principal.user.id
+    for uid in uids:
+        if uid not in present:
+            row = model(tenant_id=tenant, uid=uid, c_uid=who, m_uid=who, **values)
+            setattr(row, parent, parent_id)
+            ctx.session.add(row)
+    await access_changed(ctx)
+    named = select(model).where(getattr(model, parent) == parent_id, model.uid.in_(uids))
+    return list((await ctx.session.execute(named.order_by(model.uid))).scalars())
+
+
 @both(router, "GET", "/user-groups/members/user-candidates", response_model=Candidates)
 @requires(Module.ORGS, Op.READ)
 async def read_group_member_candidates(
@@ -131,27 +146,8 @@ async def read_group_member_candidates(
 @requires(Module.ORGS, Op.WRITE)
 async def add_group_members(body: GroupMembersAdd, ctx: ContextDep) -> list[UserGroupMember]:
     """Add users of the tenant to a group (those already in it are left as they are)."""
-    tenant = in_acting_tenant(ctx.principal.tenant_id, {"tenant_id": body.tenant_id})
     await _scoped_one(ctx, UserGroup, body.group_id, "group_id")
-    uids = await _tenant_users(ctx, list(body.uids))
-    have = select(UserGroupMember.uid).where(UserGroupMember.group_id == body.group_id)
-    present = set((await ctx.session.execute(have)).scalars())
-    for uid in uids:
-        if uid not in present:
-            ctx.session.add(
-                UserGroupMember(
-                    tenant_id=tenant,
-                    group_id=body.group_id,
-                    uid=uid,
-                    c_uid=ctx.principal.user.id,
-                    m_uid=ctx.principal.user.id,
-                )
-            )
-    await _access_changed(ctx)
-    stmt = select(UserGroupMember).where(
-        UserGroupMember.group_id == body.group_id, UserGroupMember.uid.in_(uids)
-    )
-    return list((await ctx.session.execute(stmt.order_by(UserGroupMember.uid))).scalars())
+    return await _add_members(ctx, UserGroupMember, "group_id", body, {})
 
 
 mount(
@@ -178,7 +174,7 @@ GROUPS = Resource(
     sort={"group_id": "group_id", "group_name": "group_name", "is_enable": "is_enable"},
     default_sort="group_id",
     search=("group_name",),
-    hooks=Hooks(before_write=_in_tenant, after_change=_access_changed),
+    hooks=Hooks(before_write=_in_tenant, after_change=access_changed),
 )
 mount(
     router,
@@ -251,7 +247,7 @@ ORG_MEMBERS = Resource(
     default_sort="uid",
     search=(User.username, User.nickname, "position", "job"),
     joins=((User, User.id == OrgMember.uid),),
-    hooks=Hooks(after_change=_access_changed),
+    hooks=Hooks(after_change=access_changed),
 )
 ORGS = Resource(
     label="org",
@@ -271,7 +267,7 @@ ORGS = Resource(
         before_write=_place_org,
         before_delete=_no_children,
         after_create=_set_own_level,
-        after_change=_access_changed,
+        after_change=access_changed,
     ),
 )
 
@@ -308,28 +304,9 @@ async def read_org_member_candidates(
 @requires(Module.ORGS, Op.WRITE)
 async def add_org_members(body: OrgMembersAdd, ctx: ContextDep) -> list[OrgMember]:
     """Add users of the tenant to an org with a position and a job."""
-    tenant = in_acting_tenant(ctx.principal.tenant_id, {"tenant_id": body.tenant_id})
     await _scoped_one(ctx, Org, body.org_id, "org_id")
-    uids = await _tenant_users(ctx, list(body.uids))
-    have = select(OrgMember.uid).where(OrgMember.org_id == body.org_id)
-    present = set((await ctx.session.execute(have)).scalars())
-    for uid in uids:
-        if uid not in present:
-            ctx.session.add(
-                OrgMember(
-                    tenant_id=tenant,
-                    org_id=body.org_id,
-                    uid=uid,
-                    position=body.position,
-                    job=body.job,
-                    is_leader=body.is_leader,
-                    c_uid=ctx.principal.user.id,
-                    m_uid=ctx.principal.user.id,
-                )
-            )
-    await _access_changed(ctx)
-    stmt = select(OrgMember).where(OrgMember.org_id == body.org_id, OrgMember.uid.in_(uids))
-    return list((await ctx.session.execute(stmt.order_by(OrgMember.uid))).scalars())
+    role = {"position": body.position, "job": body.job, "is_leader": body.is_leader}
+    return await _add_members(ctx, OrgMember, "org_id", body, role)
 
 
 mount(

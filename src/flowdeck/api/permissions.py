@@ -11,11 +11,11 @@ from sqlalchemy import Select, delete, or_, select
 from flowdeck.access.catalog import Module, Op
 from flowdeck.access.declare import requires
 from flowdeck.access.guard import guarded_router
-from flowdeck.access.principal import principal_cache
 from flowdeck.api.paths import both
 from flowdeck.db.models import ModulePriv, PermissionModule, Role, RolePriv
 from flowdeck.errors import ConflictError, InvalidStateError, NotFoundError
 from flowdeck.resources.declaration import Context, Hooks, Resource
+from flowdeck.resources.hooks import access_changed
 from flowdeck.resources.repository import ResourceRepository
 from flowdeck.resources.routes import ContextDep, ListFilter, mount
 from flowdeck.schemas.common import SortOrder
@@ -34,11 +34,6 @@ from flowdeck.schemas.permissions import (
 router = guarded_router(prefix="/api/v1", tags=["Permission"])
 
 Search = Annotated[str | None, Query(max_length=200)]
-
-
-async def _access_changed(ctx: Context) -> None:
-    await ctx.session.flush()
-    await principal_cache(ctx.services).changed()
 
 
 # --- modules and their privileges (platform superusers change them) -----------------------
@@ -84,7 +79,7 @@ PRIVS = Resource(
     },
     default_sort="priv_id",
     search=("priv_id", "priv_name"),
-    hooks=Hooks(before_delete=_keep_system_priv, after_change=_access_changed),
+    hooks=Hooks(before_delete=_keep_system_priv, after_change=access_changed),
 )
 
 
@@ -177,7 +172,7 @@ ROLES = Resource(
         visible=_roles_visible,
         before_write=_new_role,
         before_delete=_keep_system_role,
-        after_change=_access_changed,
+        after_change=access_changed,
     ),
 )
 
@@ -276,7 +271,7 @@ async def add_role_priv(role_id: str, body: RolePrivCreate, ctx: ContextDep) -> 
     row = RolePriv(role_id=role_id, module_id=body.module_id, priv_id=body.priv_id)
     row.c_uid = ctx.principal.user.id
     ctx.session.add(row)
-    await _access_changed(ctx)
+    await access_changed(ctx)
     await ctx.session.refresh(row)
     return _role_priv_read(role_id, module, priv, row)
 
@@ -294,5 +289,5 @@ async def remove_role_priv(role_id: str, module_id: str, priv_id: str, ctx: Cont
     )
     if not result.rowcount:
         raise NotFoundError(f"the role does not hold {priv_id}", field="priv_id")
-    await _access_changed(ctx)
+    await access_changed(ctx)
     return Response(status_code=204)

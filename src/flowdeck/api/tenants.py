@@ -11,7 +11,6 @@ from sqlalchemy import Select, or_, select
 from flowdeck.access.catalog import Module, Op
 from flowdeck.access.declare import requires
 from flowdeck.access.guard import guarded_router
-from flowdeck.access.principal import principal_cache
 from flowdeck.db.models import (
     Org,
     Role,
@@ -24,6 +23,7 @@ from flowdeck.db.models import (
 )
 from flowdeck.errors import InvalidInputError, InvalidStateError, NotFoundError
 from flowdeck.resources.declaration import Context, Hooks, Resource
+from flowdeck.resources.hooks import access_changed
 from flowdeck.resources.routes import ContextDep, ListFilter, mount
 from flowdeck.schemas.common import Candidates, Count
 from flowdeck.schemas.tenancy import (
@@ -137,7 +137,7 @@ def _subject_bindings(
             (Role, Role.role_id == model.role_id),
             (Tenant, Tenant.id == model.tenant_id),
         ),
-        hooks=Hooks(before_write=_subject_check(subject, key, name), after_change=_access_changed),
+        hooks=Hooks(before_write=_subject_check(subject, key, name), after_change=access_changed),
         batch_remove=True,
     )
 
@@ -145,11 +145,6 @@ def _subject_bindings(
 def _may_see_user(ctx: Context, user: User) -> bool:
     """Platform superusers see every user; a tenant's administrators, their tenant's."""
     return _platform(ctx) or user.tenant_id == ctx.principal.tenant_id
-
-
-async def _access_changed(ctx: Context) -> None:
-    await ctx.session.flush()
-    await principal_cache(ctx.services).changed()
 
 
 BINDINGS = Resource(
@@ -178,7 +173,7 @@ BINDINGS = Resource(
         (Tenant, Tenant.id == TenantUserRole.tenant_id),
     ),
     hooks=Hooks(
-        visible=_bindings_visible, before_write=_check_binding, after_change=_access_changed
+        visible=_bindings_visible, before_write=_check_binding, after_change=access_changed
     ),
     batch_remove=True,
 )
@@ -272,7 +267,7 @@ TENANTS = Resource(
         visible=_tenants_visible,
         before_write=_check_tenant,
         before_delete=_keep_system_tenant,
-        after_change=_access_changed,
+        after_change=access_changed,
     ),
 )
 mount(router, TENANTS, {"is_all": ListFilter(bool, False, _only_mine)})
