@@ -14,6 +14,9 @@ from fastapi import FastAPI
 from flowdeck.api.app import create_app
 from flowdeck.settings import Settings
 
+# An app per module and a tenant per test (shared_app, platform, tenant).
+pytest_plugins = ["tests.tenancy"]
+
 PG_ADMIN_URL = os.environ.get("FLOWDECK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 ADMIN = ("admin", "admin-password")
 # The tenant that tests which use the database without the app create their rows in.

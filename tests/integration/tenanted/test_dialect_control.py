@@ -6,6 +6,9 @@ import asyncio
 from typing import Any
 
 import httpx
+import pytest
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 Json = dict[str, Any]
 
