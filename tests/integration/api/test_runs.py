@@ -34,10 +34,16 @@ def delayed(seconds: float) -> dict[str, Any]:
     }
 
 
+# Whose flows add_flow makes when no username is given: the superuser of a per-test app, or
+# the administrator of the test's tenant under tests/integration/tenanted.
+DEFAULT_OWNER = "admin"
+
+
 async def add_flow(
-    app: FastAPI, data: dict[str, Any], name: str = "echo", username: str = "admin", **fields: Any
+    app: FastAPI, data: dict[str, Any], name: str = "echo", username: str = "", **fields: Any
 ) -> str:
     """Store a flow directly, so these tests do not depend on the flows API."""
+    username = username or DEFAULT_OWNER
     services = app.state.services
     async with services.db.session() as session:
         from sqlalchemy import select

@@ -14,7 +14,14 @@ import pytest
 from fastapi import FastAPI
 
 from flowdeck.settings import Settings
+from tests.integration.api import test_runs
 from tests.tenancy import TenantWorld
+
+
+@pytest.fixture(autouse=True)
+def _flows_belong_to_the_tenant(tenant: TenantWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    """add_flow stores flows for the test tenant's administrator."""
+    monkeypatch.setattr(test_runs, "DEFAULT_OWNER", tenant.admin_name)
 
 
 @pytest.fixture

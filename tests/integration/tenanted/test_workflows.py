@@ -8,8 +8,12 @@ from typing import Any
 
 import httpx
 import orjson
+import pytest
 from fastapi import FastAPI
+
 from tests.integration.api.test_runs import ECHO, add_flow, delayed
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 URL = "/api/v2/workflows"
 

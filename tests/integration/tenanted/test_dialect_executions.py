@@ -8,11 +8,13 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from tests.conftest import ADMIN, login
-from tests.integration.api.test_runs import ECHO, add_flow, delayed
 
 from flowdeck.api.app import create_app
 from flowdeck.settings import Settings
+from tests.conftest import ADMIN, login
+from tests.integration.api.test_runs import ECHO, add_flow, delayed
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 FIELDS = {
     "id",
@@ -219,7 +221,7 @@ async def test_prefix_is_a_setting(settings: Settings) -> None:
         httpx.AsyncClient(transport=httpx.ASGITransport(app=custom), base_url="http://t") as c,
     ):
         c.headers["Authorization"] = f"Bearer {await login(c, *ADMIN)}"
-        flow_id = await add_flow(custom, ECHO)
+        flow_id = await add_flow(custom, ECHO, username=ADMIN[0])
         resp = await c.post("/poll/flows", json={"template": flow_id})
         assert resp.status_code == 201, resp.text
         await poll(c, f"/poll/flows/{resp.json()['id']}", *TERMINAL)

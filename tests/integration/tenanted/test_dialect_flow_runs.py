@@ -7,8 +7,13 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
+
 from tests.integration.api.test_runs import ECHO, add_flow, delayed
+from tests.tenancy import TenantWorld
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 RUN_FIELDS = {
     "id",
@@ -269,7 +274,11 @@ async def test_delete_only_finished_runs(app: FastAPI, client: httpx.AsyncClient
 
 
 async def test_auth_and_privacy(
-    app: FastAPI, anon: httpx.AsyncClient, client: httpx.AsyncClient, make_user: Any
+    app: FastAPI,
+    anon: httpx.AsyncClient,
+    client: httpx.AsyncClient,
+    make_user: Any,
+    tenant: TenantWorld,
 ) -> None:
     flow_id = await add_flow(app, ECHO)
     assert (await anon.get("/api/v1/flow-runs")).status_code == 401
@@ -282,7 +291,7 @@ async def test_auth_and_privacy(
     assert (await bob.get("/api/v1/flow-runs")).json()["total"] == 0
     # Bob cannot run admin's flow, nor take over admin's run id.
     assert (await bob.post("/api/v1/flow-runs", json={"flowId": flow_id})).status_code == 404
-    bobs_flow = await add_flow(app, ECHO, name="bobs", username="bob")
+    bobs_flow = await add_flow(app, ECHO, name="bobs", username=tenant.last_name)
     hijack = await bob.put(
         f"/api/v1/flow-runs/{run['id']}", json={"flowId": bobs_flow, "flowType": "automation"}
     )
