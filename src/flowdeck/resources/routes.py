@@ -44,9 +44,18 @@ class ListFilter:
     condition: Callable[[Context, Any], Any]  # a WHERE clause, or None for no condition
 
 
-def _endpoint(fn: Callable[..., Any], params: list[inspect.Parameter], returns: Any) -> Any:
+def _endpoint(
+    resource: Resource[Any], fn: Callable[..., Any], params: list[inspect.Parameter], returns: Any
+) -> Any:
     fn.__signature__ = inspect.Signature(params, return_annotation=returns)  # type: ignore[attr-defined]
+    fn.__resource__ = resource  # type: ignore[attr-defined]
     return fn
+
+
+def resource_of(endpoint: Callable[..., Any]) -> Resource[Any] | None:
+    """The declaration a mounted endpoint serves: the resource contract tests walk them."""
+    found: Resource[Any] | None = getattr(endpoint, "__resource__", None)
+    return found
 
 
 def _param(name: str, annotation: Any, default: Any = P.empty) -> inspect.Parameter:
@@ -109,14 +118,14 @@ def mount(
     ]
     list_items.__doc__ = f"The {resource.label}s the caller may see."
     both(router, "GET", resource.path, response_model=_list_of(resource.read), name=f"list_{name}")(
-        requires(resource.module, Op.READ)(_endpoint(list_items, list_params, list[Any]))
+        requires(resource.module, Op.READ)(_endpoint(resource, list_items, list_params, list[Any]))
     )
 
     async def read_item(ctx: Context, **params: Any) -> Any:
         return await (await repo(ctx, params)).get(item_id(params))
 
     both(router, "GET", resource.item_path, response_model=resource.read, name=f"read_{name}")(
-        requires(resource.module, Op.READ)(_endpoint(read_item, id_params, Any))
+        requires(resource.module, Op.READ)(_endpoint(resource, read_item, id_params, Any))
     )
 
     if resource.create is not None:
@@ -132,7 +141,7 @@ def mount(
             response_model=resource.read,
             status_code=201,
             name=f"create_{name}",
-        )(requires(resource.module, Op.WRITE)(_endpoint(create_item, params, Any)))
+        )(requires(resource.module, Op.WRITE)(_endpoint(resource, create_item, params, Any)))
 
     if resource.update is not None:
 
@@ -148,7 +157,7 @@ def mount(
             resource.item_path,
             response_model=resource.read,
             name=f"update_{name}",
-        )(requires(resource.module, Op.MODIFY)(_endpoint(update_item, params, Any)))
+        )(requires(resource.module, Op.MODIFY)(_endpoint(resource, update_item, params, Any)))
 
     async def delete_item(ctx: Context, **params: Any) -> Response:
         rows = await repo(ctx, params)
@@ -156,7 +165,7 @@ def mount(
         return Response(status_code=204)
 
     both(router, "DELETE", resource.item_path, status_code=204, name=f"delete_{name}")(
-        requires(resource.module, Op.DELETE)(_endpoint(delete_item, id_params, None))
+        requires(resource.module, Op.DELETE)(_endpoint(resource, delete_item, id_params, None))
     )
 
     if resource.batch_remove:
@@ -173,7 +182,11 @@ def mount(
             f"{resource.path}/batch-remove",
             response_model=DeletedCount,
             name=f"delete_many_{name}",
-        )(requires(resource.module, Op.DELETE)(_endpoint(delete_items, params, DeletedCount)))
+        )(
+            requires(resource.module, Op.DELETE)(
+                _endpoint(resource, delete_items, params, DeletedCount)
+            )
+        )
 
 
 def _id_type(resource: Resource[Any]) -> Any:
