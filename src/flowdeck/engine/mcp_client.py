@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import IO, Any, Literal
+from typing import Any, Literal, TextIO, cast
 from urllib.parse import urlsplit
 
 from flowdeck.engine.netpolicy import NetworkPolicy
@@ -49,7 +49,9 @@ class ToolResult:
     is_error: bool
 
 
-async def list_tools(endpoint: McpEndpoint, policy: NetworkPolicy, timeout: float) -> list[ToolInfo]:
+async def list_tools(
+    endpoint: McpEndpoint, policy: NetworkPolicy, time_limit: float
+) -> list[ToolInfo]:
     async def work(client: Any) -> list[ToolInfo]:
         tools: list[ToolInfo] = []
         cursor: str | None = None
@@ -60,7 +62,7 @@ async def list_tools(endpoint: McpEndpoint, policy: NetworkPolicy, timeout: floa
             if not cursor:
                 return tools
 
-    result: list[ToolInfo] = await _with_client(endpoint, policy, timeout, work)
+    result: list[ToolInfo] = await _with_client(endpoint, policy, time_limit, work)
     return result
 
 
@@ -69,32 +71,38 @@ async def call_tool(
     policy: NetworkPolicy,
     tool: str,
     arguments: dict[str, Any],
-    timeout: float,
+    time_limit: float,
 ) -> ToolResult:
     async def work(client: Any) -> ToolResult:
         reply = await client.call_tool(tool, arguments)
-        blocks = [b.model_dump(mode="json", by_alias=True, exclude_none=True) for b in reply.content]
+        blocks = [
+            b.model_dump(mode="json", by_alias=True, exclude_none=True) for b in reply.content
+        ]
         text = "\n".join(b["text"] for b in blocks if b.get("type") == "text")
         return ToolResult(text, blocks, reply.structured_content, bool(reply.is_error))
 
-    result: ToolResult = await _with_client(endpoint, policy, timeout, work)
+    result: ToolResult = await _with_client(endpoint, policy, time_limit, work)
     return result
 
 
-async def _with_client(endpoint: McpEndpoint, policy: NetworkPolicy, timeout: float, work: Any) -> Any:
+async def _with_client(
+    endpoint: McpEndpoint, policy: NetworkPolicy, time_limit: float, work: Any
+) -> Any:
     where = f"MCP server {endpoint.name!r}"
-    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as errlog:
+    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as stderr:
+        # The server's stderr, kept for the error message (and out of this server's logs).
+        errlog = cast(TextIO, stderr)
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(time_limit):
                 async with _connected(endpoint, policy, errlog) as client:
                     return await work(client)
         except McpUnavailableError:
             raise
         except TimeoutError:
             raise McpUnavailableError(
-                f"{where} did not answer within {timeout:g}s", "timeout"
+                f"{where} did not answer within {time_limit:g}s", "timeout"
             ) from None
-        except BaseException as exc:  # noqa: BLE001 - the SDK raises groups of anything
+        except BaseException as exc:  # the SDK raises groups of anything
             if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt | SystemExit):
                 raise
             kind, detail = _classify(_leaf(exc))
@@ -106,7 +114,7 @@ async def _with_client(endpoint: McpEndpoint, policy: NetworkPolicy, timeout: fl
 
 @asynccontextmanager
 async def _connected(
-    endpoint: McpEndpoint, policy: NetworkPolicy, errlog: IO[str]
+    endpoint: McpEndpoint, policy: NetworkPolicy, errlog: TextIO
 ) -> AsyncIterator[Any]:
     from mcp import Client  # loaded on first use: the SDK takes a while to import
 
@@ -148,7 +156,7 @@ async def _checked_url(endpoint: McpEndpoint, policy: NetworkPolicy) -> str:
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
         await checked_address(policy, parts.hostname, port)
-    except Exception as exc:  # noqa: BLE001 - a refusal or a name that does not resolve
+    except Exception as exc:  # a refusal, or a name that does not resolve
         raise McpUnavailableError(f"MCP server {endpoint.name!r}: {exc}", "refused") from None
     return url
 
@@ -183,7 +191,7 @@ def _classify(exc: BaseException) -> tuple[Failure, str]:
     return "error", str(exc) or type(exc).__name__
 
 
-def _tail(errlog: IO[str]) -> str:
+def _tail(errlog: TextIO) -> str:
     errlog.seek(0)
     text = errlog.read().strip()
     return text[-_STDERR_CHARS:]

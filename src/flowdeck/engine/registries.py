@@ -40,7 +40,8 @@ class McpEndpoint:
 class Registries(Protocol):
     """Looks up what a tenant registered; NotFoundError when it has no such entry."""
 
-    async def chat_model(self, tenant_id: str, provider_key: str, model_name: str) -> ChatModelTarget:
-        ...
+    async def chat_model(
+        self, tenant_id: str, provider_key: str, model_name: str
+    ) -> ChatModelTarget: ...
 
     async def mcp_server(self, tenant_id: str, name: str) -> McpEndpoint: ...

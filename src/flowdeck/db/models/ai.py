@@ -70,9 +70,7 @@ class ProviderModel(Audited, Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     key_order: Mapped[int] = mapped_column(Integer, default=0)
     # `metadata` is SQLAlchemy's own attribute on a model: the column keeps the seed's name.
-    model_metadata: Mapped[dict[str, Any] | None] = mapped_column(
-        "metadata", JSON, nullable=True
-    )
+    model_metadata: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSON, nullable=True)
     note: Mapped[str | None] = mapped_column(String(2000), nullable=True)
 
 
