@@ -32,7 +32,7 @@ from flowdeck.schemas.models import (
     ProviderUpdate,
 )
 
-router = guarded_router(prefix="/api/v1/models", tags=["Model Management"])
+router = guarded_router(prefix="/api/v1", tags=["Model Management"])
 
 
 class _Providers(Repository[ModelProvider]):
@@ -57,7 +57,7 @@ async def _seal_api_key(ctx: Context, values: dict[str, Any], _row: Any) -> dict
 
 PROVIDERS = Resource(
     label="model provider",
-    path="/providers",
+    path="/models/providers",
     module=Module.MODELS,
     model=ModelProvider,
     read=ProviderRead,
@@ -90,8 +90,8 @@ async def _provider_in_tenant(ctx: Context, values: dict[str, Any], row: Any) ->
 
 MODELS = Resource(
     label="provider model",
-    path="/providers/{provider_id}/models",
-    item_prefix="",
+    path="/models/providers/{provider_id}/models",
+    item_prefix="/models",
     module=Module.MODELS,
     model=ProviderModel,
     read=ModelRead,
@@ -118,7 +118,7 @@ MODELS = Resource(
 )
 
 
-@both(router, "GET", "/types", response_model=list[ModelType])
+@both(router, "GET", "/models/types", response_model=list[ModelType])
 @requires(Module.MODELS, Op.READ)
 async def read_model_types(ctx: ContextDep) -> list[ModelType]:
     """The kinds of model: the known ones, then any other a model of this tenant names."""
@@ -138,7 +138,7 @@ def _models_of(ctx: Context, provider_id: int) -> ResourceRepository[ProviderMod
     return ResourceRepository(ctx, MODELS, provider_id)
 
 
-@both(router, "POST", "/", response_model=ModelRead, status_code=201)
+@both(router, "POST", "/models/", response_model=ModelRead, status_code=201)
 @requires(Module.MODELS, Op.WRITE)
 async def add_provider_model(ctx: ContextDep, body: ModelCreate) -> Any:
     """Add a model to the provider its body names (the seed's Add Provider Model)."""
@@ -149,7 +149,7 @@ async def add_provider_model(ctx: ContextDep, body: ModelCreate) -> Any:
     return await rows.create(body.model_dump())
 
 
-@both(router, "POST", "/batch-remove", response_model=DeletedCount)
+@both(router, "POST", "/models/batch-remove", response_model=DeletedCount)
 @requires(Module.MODELS, Op.DELETE)
 async def remove_provider_models(ctx: ContextDep, body: IntIds) -> DeletedCount:
     """Remove models by id, whichever provider of this tenant they belong to."""
