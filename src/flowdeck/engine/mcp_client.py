@@ -9,6 +9,7 @@ address the network policy forbids) or `bad_configuration` (no such command, a b
 from __future__ import annotations
 
 import asyncio
+import logging
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -117,6 +118,9 @@ async def _connected(
     endpoint: McpEndpoint, policy: NetworkPolicy, errlog: TextIO
 ) -> AsyncIterator[Any]:
     from mcp import Client  # loaded on first use: the SDK takes a while to import
+
+    # The SDK's HTTP client logs each request line at INFO; a URL may carry credentials.
+    logging.getLogger("httpx2").setLevel(logging.WARNING)
 
     if endpoint.mcp_type == "stdio":
         from mcp.client.stdio import StdioServerParameters, stdio_client

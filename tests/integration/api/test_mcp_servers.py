@@ -39,6 +39,13 @@ def http_url() -> Iterator[str]:
         yield f"{url}/mcp"
 
 
+@pytest.fixture(scope="module")
+def sse_url() -> Iterator[str]:
+    """The same MCP server over the older HTTP+SSE transport."""
+    with serve(mcp_server.server.sse_app(), lifespan="on") as url:
+        yield f"{url}/sse"
+
+
 def stdio(**fields: Any) -> dict[str, Any]:
     return {
         "mcp_type": "stdio",
@@ -207,6 +214,15 @@ async def test_a_streamable_http_server(
     flow = tool_flow("remote", "add", {"a": 40, "b": 2})
     events = await build_events(client, flow, "ignored", {})
     assert output_text(events) == "42"
+
+
+async def test_an_sse_server(client: httpx.AsyncClient, sse_url: str) -> None:
+    made = await add(client, "old-style", {"mcp_type": "sse", "url": sse_url})
+    assert made["mode"] == "sse"
+    tested = (await client.post(f"{SERVERS}/old-style/test")).json()
+    assert (tested["success"], tested["tool_count"]) == (True, 3), tested
+    flow = tool_flow("old-style", "shout", {}, "text")
+    assert output_text(await build_events(client, flow, "quiet", {})) == "QUIET"
 
 
 def tool_flow(server: str, tool: str, arguments: dict[str, Any], field: str = "") -> dict[str, Any]:
