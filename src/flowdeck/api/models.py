@@ -16,7 +16,7 @@ from flowdeck.api.paths import both
 from flowdeck.auth.sealing import MASK
 from flowdeck.db.models import ModelProvider, ProviderModel
 from flowdeck.db.repositories.base import Repository
-from flowdeck.errors import NotFoundError, UnprocessableError
+from flowdeck.errors import UnprocessableError
 from flowdeck.resources.declaration import Context, Hooks, Resource
 from flowdeck.resources.repository import ResourceRepository
 from flowdeck.resources.routes import ContextDep, ListFilter, mount
@@ -33,11 +33,6 @@ from flowdeck.schemas.models import (
 )
 
 router = guarded_router(prefix="/api/v1", tags=["Model Management"])
-
-
-class _Providers(Repository[ModelProvider]):
-    model = ModelProvider
-    label = "model provider"
 
 
 class _Models(Repository[ProviderModel]):
@@ -78,16 +73,6 @@ PROVIDERS = Resource(
 )
 
 
-async def _provider_in_tenant(ctx: Context, values: dict[str, Any], row: Any) -> dict[str, Any]:
-    if row is None and values.get("provider_id") is not None:
-        found = await _Providers(ctx.session, ctx.principal.scope).find(values["provider_id"])
-        if found is None:
-            raise NotFoundError(
-                f"model provider {values['provider_id']} not found", field="provider_id"
-            )
-    return values
-
-
 MODELS = Resource(
     label="provider model",
     path="/models/providers/{provider_id}/models",
@@ -113,7 +98,6 @@ MODELS = Resource(
     default_sort="key_order",
     search=("model_name", "model_display_name", "note"),
     columns={"metadata": "model_metadata"},
-    hooks=Hooks(before_write=_provider_in_tenant),
     batch_remove=True,
 )
 
