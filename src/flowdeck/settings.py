@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     superuser_password: str = ""
     auto_login: bool = False
     secret_key: str = ""
+    # Seals secrets at rest (provider API keys, MCP env and headers); unset: the secret key.
+    secrets_key: str = ""
     access_token_expire_minutes: int = Field(60, ge=1)
     refresh_token_expire_minutes: int = Field(7 * 24 * 60, ge=1)
     max_concurrent_runs: int = Field(64, ge=1, le=10_000)
@@ -85,6 +87,12 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     max_run_output_bytes: int = Field(4 * 1024 * 1024, ge=1024)
     max_monitor_record_bytes: int = Field(256 * 1024, ge=1024)
+    mcp_test_timeout: float = Field(
+        10.0, gt=0, le=300, description="seconds an MCP server's connection test may take"
+    )
+    mcp_call_timeout: float = Field(
+        60.0, gt=0, description="seconds an MCP tool call from a flow may take by default"
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -169,6 +177,14 @@ class Settings(BaseSettings):
     @property
     def distributed(self) -> bool:
         return bool(self.broker_url)
+
+    def sealing_secret(self) -> str:
+        """What sealed secrets are derived from: FLOWDECK_SECRETS_KEY, else the signing key.
+
+        Every process that reads a sealed value (API processes and workers) must see the same
+        one: distributed deployments set FLOWDECK_SECRETS_KEY or FLOWDECK_SECRET_KEY everywhere.
+        """
+        return self.secrets_key or self.signing_key()
 
     def signing_key(self) -> str:
         """The JWT key: the setting, or one generated once and kept in the data dir."""

@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from flowdeck.engine.events import ADD_MESSAGE, LOG, TOKEN, WAITING
 from flowdeck.engine.types import Message, now_iso
-from flowdeck.errors import InvalidStateError
+from flowdeck.errors import InvalidInputError, InvalidStateError
 
 if TYPE_CHECKING:
     import httpx
 
     from flowdeck.engine.executor import Executor
+    from flowdeck.engine.netpolicy import NetworkPolicy
+    from flowdeck.engine.registries import Registries
     from flowdeck.engine.results import RunResult
 
 
@@ -120,6 +122,21 @@ class VertexContext:
     @property
     def allow_custom_code(self) -> bool:
         return self._run.engine.allow_custom_code
+
+    @property
+    def tenant_id(self) -> str | None:
+        return self._run.request.tenant_id
+
+    @property
+    def network(self) -> NetworkPolicy:
+        return self._run.engine.network
+
+    def registries(self, what: str) -> tuple[Registries, str]:
+        """The engine's registries and this run's tenant, to look `what` up in."""
+        registries, tenant = self._run.engine.registries, self.tenant_id
+        if registries is None or tenant is None:
+            raise InvalidInputError(f"this host has no registered {what}s (runs on a server do)")
+        return registries, tenant
 
     @property
     def http(self) -> httpx.AsyncClient:

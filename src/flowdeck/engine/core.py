@@ -13,6 +13,7 @@ from flowdeck.engine.executor import Executor, RunRequest
 from flowdeck.engine.flowfile import FlowSpec, parse_flow
 from flowdeck.engine.graph import Graph, compile_graph
 from flowdeck.engine.netpolicy import NetworkPolicy
+from flowdeck.engine.registries import Registries
 from flowdeck.engine.results import RunResult
 from flowdeck.errors import InvalidInputError
 
@@ -41,6 +42,7 @@ class Engine:
         run_timeout: float | None = None,
         vertex_timeout: float | None = None,
         network: NetworkPolicy | None = None,
+        registries: Registries | None = None,
     ) -> None:
         self.registry = registry or default_registry()
         self.allow_custom_code = allow_custom_code
@@ -50,6 +52,8 @@ class Engine:
         # What components may reach; by default public addresses only.
         self.network = network or NetworkPolicy()
         self._http: httpx.AsyncClient | None = None
+        # What runs look up in their tenant (registered models, MCP servers); set by a host.
+        self.registries = registries
 
     def compile(
         self, flow: FlowSpec | Mapping[str, Any], tweaks: Mapping[str, Any] | None = None
@@ -94,7 +98,10 @@ class Engine:
         spec = await self.flow_resolver.resolve(ref, parent.graph)
         graph = compile_graph(spec, self.registry, tweaks)
         request = RunRequest(
-            input_value=input_value, input_type="any", session_id=parent.session_id
+            input_value=input_value,
+            input_type="any",
+            session_id=parent.session_id,
+            tenant_id=parent.request.tenant_id,
         )
         child = Executor(
             self,

@@ -31,6 +31,8 @@ class RunRequest:
     stop_component_id: str | None = None
     run_timeout: float | None = None
     vertex_timeout: float | None = None
+    # The tenant the run belongs to: registered models and MCP servers are looked up there.
+    tenant_id: str | None = None
 
 
 @dataclass(slots=True)

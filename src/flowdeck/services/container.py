@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from flowdeck.access.principal import principal_cache
 from flowdeck.access.seed import TENANT_ADMIN, bind_role, sync_catalog
+from flowdeck.auth.sealing import SecretBox
 from flowdeck.auth.secrets import hash_password
 from flowdeck.datadir import private_dir, private_sqlite
 from flowdeck.db.database import Database
@@ -26,6 +27,7 @@ from flowdeck.runs.queue import RunQueue
 from flowdeck.runs.service import RunService
 from flowdeck.runs.states import RunState, on_hold
 from flowdeck.services.graphs import DbGraphSource, GraphCache
+from flowdeck.services.registry_lookup import DbRegistries
 from flowdeck.settings import Settings
 from flowdeck.storage import LocalStorage, Storage
 from flowdeck.workers.local import LocalRunQueue
@@ -77,6 +79,8 @@ class Services:
     lease_keeper: LeaseKeeper | None = None
     retention: RetentionTask | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    # Seals and opens the registries' secrets (provider API keys, MCP env and headers).
+    secrets: SecretBox | None = None
     _prehash: Future[str] | None = field(default=None, repr=False)
 
     @classmethod
@@ -108,6 +112,8 @@ class Services:
             services = cls._distributed(settings, role, worker_name, db, engine, graphs, caps)
         # Only API processes serve files: a worker needs no access to the object store.
         services.storage = storage_for(settings) if role == "api" else None
+        services.secrets = SecretBox(settings.sealing_secret())
+        engine.registries = DbRegistries(db, services.secrets)
         return services
 
     @classmethod

@@ -1,6 +1,7 @@
 """Every table, imported here so the metadata and Alembic see them all."""
 
 from flowdeck.db.models.access import ModulePriv, PermissionModule, Role, RolePriv, TenantUserRole
+from flowdeck.db.models.ai import McpServer, ModelProvider, ProviderModel
 from flowdeck.db.models.configs import Config, DictEntry
 from flowdeck.db.models.files import FileRecord
 from flowdeck.db.models.flows import Flow, FlowTemplate, FlowVersion, Project
@@ -25,12 +26,15 @@ __all__ = [
     "Flow",
     "FlowTemplate",
     "FlowVersion",
+    "McpServer",
     "MessageRecord",
+    "ModelProvider",
     "ModulePriv",
     "Org",
     "OrgMember",
     "PermissionModule",
     "Project",
+    "ProviderModel",
     "Role",
     "RolePriv",
     "Run",

@@ -8,6 +8,7 @@ from flowdeck.engine.components.flow_control import Approval, Delay, WaitForInpu
 from flowdeck.engine.components.io import ChatInput, ChatOutput, TextInput, TextOutput
 from flowdeck.engine.components.json_ops import JSONQuery, ParseJSON
 from flowdeck.engine.components.loop import LoopComponent
+from flowdeck.engine.components.mcp_tool import MCPTool
 from flowdeck.engine.components.openai_chat import OpenAIChat
 from flowdeck.engine.components.parse import ParserComponent, RegexExtractorComponent
 from flowdeck.engine.components.prompt import PromptTemplate
@@ -41,5 +42,6 @@ BUILTINS: tuple[type[Component], ...] = (
     Approval,
     APIRequest,
     OpenAIChat,
+    MCPTool,
     PythonFunction,
 )

@@ -59,6 +59,14 @@ class OpenAIChat(Component):
             "openai_api_base", DataType.TEXT, advanced=True, info="Langflow's name for base_url."
         ),
         Input("model_name", DataType.TEXT, advanced=True, info="Langflow's name for model."),
+        Input(
+            "provider",
+            DataType.TEXT,
+            default="",
+            display_name="Provider",
+            info="A registered provider's provider_key: its base URL and API key are used, "
+            "and model_name must be one of its models (looked up in the run's tenant).",
+        ),
     )
     # `text_output` is Langflow's name for the reply; both carry the same message.
     outputs = (
@@ -73,6 +81,12 @@ class OpenAIChat(Component):
         model = params["model_name"] or params["model"]
         if not model:
             raise ValueError("no model given")
+        api_key, max_tokens_field = params["api_key"], "max_tokens"
+        if params["provider"]:
+            registries, tenant = ctx.registries("model provider")
+            target = await registries.chat_model(tenant, str(params["provider"]), str(model))
+            base, model = target.base_url.rstrip("/"), target.model
+            api_key, max_tokens_field = target.api_key, target.max_tokens_field
         messages = []
         if params["system_message"]:
             messages.append({"role": "system", "content": params["system_message"]})
@@ -83,8 +97,8 @@ class OpenAIChat(Component):
             payload["temperature"] = number(params["temperature"], 0.1, "temperature")
         max_tokens = int(number(params["max_tokens"], 0, "max_tokens"))
         if max_tokens > 0:
-            payload["max_tokens"] = max_tokens
-        headers = {"Authorization": f"Bearer {params['api_key']}"} if params["api_key"] else {}
+            payload[max_tokens_field] = max_tokens
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         timeout = number(params["timeout"], 120, "timeout")
         url = f"{base}/chat/completions"
         message = Message(text="", session_id=ctx.session_id)
@@ -102,6 +116,8 @@ class OpenAIChat(Component):
             raise ValueError(f"cannot reach the model API at {url}: {exc}") from None
         message.text = text
         message.properties = {"model": model, **({"usage": usage} if usage else {})}
+        if params["provider"]:
+            message.properties["provider"] = params["provider"]
         ctx.send_message(message)
         return {"message": message, "text_output": message}
 

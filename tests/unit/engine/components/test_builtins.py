@@ -32,6 +32,7 @@ SPEC_TYPES = [
     "SubFlow",
     "PythonFunction",
     "OpenAIChat",
+    "MCPTool",
 ]
 
 
@@ -46,6 +47,7 @@ def test_aliases_bind_to_their_primary_component() -> None:
         ("Prompt", "Prompt Template"),
         ("OpenAIModel", "OpenAIChat"),
         ("ParseJSONData", "JSONQuery"),
+        ("MCPTools", "MCPTool"),
     ]:
         component = registry.get(alias)
         assert component is not None
