@@ -90,9 +90,6 @@ class Settings(BaseSettings):
     mcp_test_timeout: float = Field(
         10.0, gt=0, le=300, description="seconds an MCP server's connection test may take"
     )
-    mcp_call_timeout: float = Field(
-        60.0, gt=0, description="seconds an MCP tool call from a flow may take by default"
-    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod

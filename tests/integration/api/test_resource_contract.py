@@ -56,7 +56,9 @@ class Contract:
 
 def _static(body: Json) -> Body:
     async def make(world: TenantWorld, _params: Json) -> Json:
-        return {k: (world.id if v == "<tenant>" else v) for k, v in body.items()}
+        # Names that must be unique in a tenant are made unique per row.
+        values = {"<tenant>": world.id, "<unique>": uuid.uuid4().hex[:8]}
+        return {k: values.get(v, v) if isinstance(v, str) else v for k, v in body.items()}
 
     return make
 
@@ -112,6 +114,24 @@ def _bound_to(parent: Params) -> Body:
     return body
 
 
+PROVIDER = {
+    "provider_key": "<unique>",
+    "provider_name": "Local",
+    "variable_name": "LOCAL_API_KEY",
+    "model_class": "ChatOpenAI",
+    "base_url": "http://127.0.0.1:9/v1",
+    "api_key": "sk-secret",
+}
+
+
+async def _provider(world: TenantWorld) -> Json:
+    made = await world.admin.post(
+        "/api/v1/models/providers", json={**PROVIDER, "provider_key": uuid.uuid4().hex[:8]}
+    )
+    assert made.status_code == 201, made.text
+    return {"provider_id": made.json()["provider_id"]}
+
+
 async def _flows_module(_world: TenantWorld) -> Json:
     return {"module_id": "flows"}
 
@@ -160,6 +180,12 @@ CONTRACTS: dict[str, Contract] = {
     "tenant user role": Contract(_binding_body),
     "tenant group role": Contract(_bound_to(_group)),
     "tenant org role": Contract(_bound_to(_org)),
+    "model provider": Contract(_static(PROVIDER), update={"note": "n"}),
+    "provider model": Contract(
+        _static({"model_name": "<unique>", "model_type": "llm"}),
+        update={"context_length": 4096},
+        parents=_provider,
+    ),
     "tenant": Contract(
         _static({"tenant_name": "t", "note": "n"}), update={"note": "m"}, platform_only=True
     ),
@@ -218,9 +244,13 @@ def _list_url(path: str, params: Json, names: dict[str, str]) -> str:
 
 
 async def _make(
-    world: TenantWorld, writer: httpx.AsyncClient, m: Mounted, c: Contract
+    world: TenantWorld,
+    writer: httpx.AsyncClient,
+    m: Mounted,
+    c: Contract,
+    params: Json | None = None,
 ) -> tuple[Json, Any]:
-    params = await c.parents(world)
+    params = await c.parents(world) if params is None else params
     body = await c.body(world, params)
     if c.make is not None:
         return params, await c.make(world, params, body)
@@ -316,8 +346,8 @@ async def test_the_resource_keeps_the_contract(
         assert gone.status_code == 204, f"{label}: {gone.text}"
         assert (await writer.get(item, headers=in_a)).status_code == 404
     if "delete_many" in m.paths:
-        _, first = await _make(a, writer, m, c)
-        _, second = await _make(a, writer, m, c)
+        _, first = await _make(a, writer, m, c, params)
+        _, second = await _make(a, writer, m, c, params)
         removed = await writer.post(
             _list_url(m.paths["delete_many"], params, c.query_names),
             json={"ids": [first, second]},
