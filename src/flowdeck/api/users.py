@@ -111,9 +111,7 @@ async def _target(ctx: Context, user_id: int) -> User:
 
 @router.patch("/{user_id}", response_model=UserRead)
 @signed_in
-async def patch_user(
-    user_id: Id, body: UserUpdate, ctx: ContextDep, services: ServicesDep
-) -> User:
+async def patch_user(user_id: Id, body: UserUpdate, ctx: ContextDep, services: ServicesDep) -> User:
     """Change one's own profile, or (administrators) a user of the tenant."""
     values = body.model_dump(exclude_unset=True)
     if values.get("is_active") is not None:
