@@ -14,7 +14,7 @@ from flowdeck.access.catalog import DEVELOPER, TENANT_ADMIN, Module, Op, Privile
 from flowdeck.access.declare import requires, signed_in
 from flowdeck.access.guard import demand, guarded_router
 from flowdeck.access.seed import bind_role
-from flowdeck.api.deps import CurrentUser, ServicesDep, SessionDep
+from flowdeck.api.deps import CurrentUser, ServicesDep
 from flowdeck.auth.secrets import hash_password
 from flowdeck.db.models import User
 from flowdeck.errors import ConflictError, PermissionDeniedError, UnprocessableError
