@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, NoReturn
 
 from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
 
+from flowdeck.access.catalog import Privilege
 from flowdeck.access.declare import Access, access_of
 from flowdeck.access.principal import Principal, principal_cache
 from flowdeck.db.models import User
@@ -43,15 +44,25 @@ async def authorize(request: Request, access: Access) -> Principal:
             f"you hold no role in tenant {tenant_id}", field=TENANT_HEADER, tenant_id=tenant_id
         )
     if access.priv_id is not None and not principal.can(access.priv_id):
-        privilege = access.privilege
-        assert privilege is not None
-        raise PermissionDeniedError(
-            f"this needs the {privilege.op} privilege on {privilege.module}",
-            module=str(privilege.module),
-            operation=str(privilege.op),
-        )
+        assert access.privilege is not None
+        refuse(access.privilege)
     request.state.principal = principal
     return principal
+
+
+def demand(principal: Principal, privilege: Privilege) -> None:
+    """For a route that acts on the caller alone unless told otherwise (a user changing
+    their own profile, or an administrator another's): the privilege the other case needs."""
+    if not principal.can(privilege.priv_id):
+        refuse(privilege)
+
+
+def refuse(privilege: Privilege) -> NoReturn:
+    raise PermissionDeniedError(
+        f"this needs the {privilege.op} privilege on {privilege.module}",
+        module=str(privilege.module),
+        operation=str(privilege.op),
+    )
 
 
 def acting_tenant(request: Request, user: User) -> str:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, delete
+from sqlalchemy import Select, delete, select
 
 from flowdeck.access.catalog import Module
 from flowdeck.access.guard import guarded_router
 from flowdeck.db.models import Config, DictEntry
 from flowdeck.resources.declaration import Context, Hooks, Resource
+from flowdeck.resources.repository import rows_of
 from flowdeck.resources.routes import mount
 from flowdeck.schemas.configs import (
     ConfigCreate,
@@ -56,12 +57,11 @@ def _items(_ctx: Context, stmt: Select[Any]) -> Select[Any]:
 
 
 async def _with_items(ctx: Context, row: Any) -> None:
-    # An index goes with its items (the scope keeps this to the caller's tenant).
-    await ctx.session.execute(
-        delete(DictEntry).where(
-            DictEntry.parent_id == row.config_id, DictEntry.tenant_id == row.tenant_id
-        )
+    # An index goes with its items, those the caller's scope holds.
+    items = rows_of(ctx, DictEntry).scoped(
+        select(DictEntry.config_id).where(DictEntry.parent_id == row.config_id)
     )
+    await ctx.session.execute(delete(DictEntry).where(DictEntry.config_id.in_(items)))
 
 
 _ENTRY_SORT = {

@@ -12,7 +12,7 @@ from flowdeck.access.principal import Principal
 from flowdeck.auth.secrets import hash_api_key
 from flowdeck.db.models import User
 from flowdeck.db.repositories.base import Scope
-from flowdeck.errors import AuthenticationError, PermissionDeniedError
+from flowdeck.errors import AuthenticationError
 from flowdeck.services.caches import auth_cache
 from flowdeck.services.container import Services
 
@@ -114,16 +114,9 @@ async def run_caller(request: Request) -> User:
     return principal.user
 
 
-async def superuser(user: Annotated[User, Depends(current_user)]) -> User:
-    if not user.is_superuser:
-        raise PermissionDeniedError("this needs a superuser")
-    return user
-
-
 OptionalUser = Annotated[User | None, Depends(optional_user)]
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 CurrentUser = Annotated[User, Depends(current_user)]
-Superuser = Annotated[User, Depends(superuser)]
 RunCaller = Annotated[User, Depends(run_caller)]
 
 

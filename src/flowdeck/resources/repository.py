@@ -24,6 +24,11 @@ def _repository_class(model: type[Any], label: str) -> type[Repository[Any]]:
     return cls
 
 
+def rows_of(ctx: Context, model: type[Any]) -> Repository[Any]:
+    """A repository of `model` in the caller's scope, for a hook's queries on other rows."""
+    return _repository_class(model, model.__tablename__)(ctx.session, ctx.principal.scope)
+
+
 class ResourceRepository(Generic[M]):
     def __init__(self, ctx: Context, resource: Resource[M], parent: Any = None) -> None:
         self.ctx = ctx

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from flowdeck.db.base import new_id, utcnow
 from flowdeck.db.models import FileRecord, Flow
 from flowdeck.db.repositories.base import Scope
-from flowdeck.db.repositories.files import FileRepository
+from flowdeck.db.repositories.files import FileRepository, UserFileRepository
 from flowdeck.db.repositories.flows import FlowRepository
 from flowdeck.errors import InvalidInputError, NotFoundError
 from flowdeck.storage import Storage, content_type_of, safe_name
@@ -38,6 +38,7 @@ class FileService:
         self.storage = storage
         self.max_bytes = max_bytes
         self.files = FileRepository(session, scope)
+        self.own = UserFileRepository(session, scope)
         self.flows = FlowRepository(session, scope)
 
     # -- a flow's files (v1) ---------------------------------------------------------------
@@ -100,19 +101,18 @@ class FileService:
         full = safe_name(_upload_name(filename), "file")
         suffix = PurePosixPath(full).suffix
         root = full[: -len(suffix)] if suffix else full
-        owner = self.scope.user_id
-        existing = await self.files.user_file_named(owner, root) if append else None
+        existing = await self.own.mine_named(root) if append else None
         if existing is not None:
             size = await self.storage.save(
                 *_location(existing), chunks, max_bytes=self.max_bytes, append=True
             )
-            return await self.files.update(existing, {"size": size, "updated_at": utcnow()})
-        name = _free_name(root, await self.files.user_names(owner, root))
+            return await self.own.update(existing, {"size": size, "updated_at": utcnow()})
+        name = _free_name(root, await self.own.my_names(root))
         file_id = new_id()
         stored = f"{file_id}{suffix}"
         size = await self.storage.save(self.folder, stored, chunks, max_bytes=self.max_bytes)
         try:
-            return await self.files.create(
+            return await self.own.create(
                 id=file_id,
                 name=name,
                 path=f"{self.folder}/{stored}",
@@ -124,10 +124,10 @@ class FileService:
             raise
 
     async def user_files(self) -> list[FileRecord]:
-        return await self.files.of_user(self.scope.user_id)
+        return await self.own.mine()
 
     async def user_file(self, file_id: str) -> FileRecord:
-        row = await self.files.user_file(self.scope.user_id, file_id)
+        row = await self.own.find(file_id)
         if row is None:
             raise NotFoundError(f"file {file_id} not found", field="file_id")
         return row
@@ -141,21 +141,20 @@ class FileService:
 
     async def rename(self, file_id: str, name: str) -> FileRecord:
         row = await self.user_file(file_id)
-        return await self.files.update(row, {"name": safe_name(name, "name")})
+        return await self.own.update(row, {"name": safe_name(name, "name")})
 
     async def delete_user_file(self, file_id: str) -> FileRecord:
         row = await self.user_file(file_id)
         await self.storage.delete(*_location(row))
-        await self.files.delete(row)
+        await self.own.delete(row)
         return row
 
     async def delete_user_files(self, file_ids: Sequence[str] | None = None) -> tuple[int, int]:
         """Delete some (or, given None, all) of the caller's files: (deleted, kept)."""
-        owner = self.scope.user_id
         if file_ids is None:
-            rows = await self.files.of_user(owner)
+            rows = await self.own.mine()
         else:
-            rows = await self.files.user_files(owner, file_ids)
+            rows = await self.own.some(file_ids)
             if not rows:
                 raise NotFoundError("no files found", field="file_ids")
         deleted = kept = 0
@@ -167,13 +166,13 @@ class FileService:
                 log.warning("could not delete the content of file %s: %s", row.id, exc)
                 kept += 1
                 continue
-            await self.files.delete(row)
+            await self.own.delete(row)
             deleted += 1
         return deleted, kept
 
     async def zip_user_files(self, file_ids: Sequence[str]) -> tuple[IO[bytes], int]:
         """The caller's chosen files in one zip (entries named `<name><extension>`)."""
-        rows = await self.files.user_files(self.scope.user_id, file_ids)
+        rows = await self.own.some(file_ids)
         if not rows:
             raise NotFoundError("no files found", field="file_ids")
         spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=ZIP_IN_MEMORY)  # noqa: SIM115

@@ -71,9 +71,12 @@ async def test_api_key_shown_once_and_accepted(
     assert (await anon.get("/api/v1/users/whoami", headers={"x-api-key": key})).status_code == 401
 
 
-async def test_user_admin_is_superuser_only(client: httpx.AsyncClient, make_user) -> None:  # type: ignore[no-untyped-def]
+async def test_user_admin_needs_the_users_privileges(client: httpx.AsyncClient, make_user) -> None:  # type: ignore[no-untyped-def]
     alice = await make_user("alice")
-    assert (await alice.get("/api/v1/users/")).status_code == 403
+    # A developer reads the tenant's users (sharing, reviewers) but administers none.
+    assert (await alice.get("/api/v1/users/")).status_code == 200
+    refused = await alice.post("/api/v1/users/", json={"username": "x", "password": "pw-123456"})
+    assert (refused.status_code, refused.json()["module"]) == (403, "users")
     listed = (await client.get("/api/v1/users/")).json()
     assert {u["username"] for u in listed["users"]} == {"admin", "alice"}
     dup = await client.post(

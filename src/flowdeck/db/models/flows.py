@@ -22,6 +22,10 @@ from flowdeck.db.base import Base, Owned, RowScope, Timestamps, UTCDateTime, uui
 class Project(Owned, Timestamps, Base):
     __tablename__ = "projects"
     __scope__ = RowScope.TENANT_OWNER
+    # Langflow's folder names are unique per user; here per user within a tenant.
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "user_id", "name", name="uq_projects_owner_name"),
+    )
 
     id: Mapped[str] = uuid_pk()
     name: Mapped[str] = mapped_column(String(255))

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Select
 
 from flowdeck.db.models import FileRecord
 from flowdeck.db.repositories.base import Repository
 
+_NO_FLOW = FileRecord.flow_id.is_(None)
+
 
 class FileRepository(Repository[FileRecord]):
+    """A flow's files: they follow the flow's access (the flow is found in the scope first),
+    whoever of its readers uploaded them."""
+
     model = FileRecord
-    # Flow files follow the flow's access; user files are filtered by owner explicitly below.
     per_owner = False
     label = "file"
 
@@ -23,35 +30,39 @@ class FileRepository(Repository[FileRecord]):
         rows = await self.list(FileRecord.flow_id == flow_id, FileRecord.name == name, limit=1)
         return rows[0] if rows else None
 
-    async def of_user(self, user_id: int | None) -> list[FileRecord]:
-        return await self.list(*_user(user_id), order_by=(FileRecord.created_at, FileRecord.id))
 
-    async def user_file(self, user_id: int | None, file_id: str) -> FileRecord | None:
-        rows = await self.list(*_user(user_id), FileRecord.id == file_id, limit=1)
-        return rows[0] if rows else None
+class UserFileRepository(Repository[FileRecord]):
+    """A user's own files (no flow), under the model's declared scope: their owner's in the
+    tenant, or every owner's for the tenant's administrators."""
 
-    async def user_files(self, user_id: int | None, file_ids: Sequence[str]) -> list[FileRecord]:
+    model = FileRecord
+    label = "file"
+
+    def scoped(self, stmt: Select[Any]) -> Select[Any]:
+        return super().scoped(stmt).where(_NO_FLOW)
+
+    def _mine(self) -> Any:
+        # Langflow's file list and name clashes are one user's: the view, not the access.
+        owner = self.scope.user_id
+        return FileRecord.user_id.is_(None) if owner is None else FileRecord.user_id == owner
+
+    async def mine(self) -> list[FileRecord]:
+        return await self.list(self._mine(), order_by=(FileRecord.created_at, FileRecord.id))
+
+    async def some(self, file_ids: Sequence[str]) -> list[FileRecord]:
         if not file_ids:
             return []
         return await self.list(
-            *_user(user_id),
-            FileRecord.id.in_(list(file_ids)),
-            order_by=(FileRecord.created_at, FileRecord.id),
+            FileRecord.id.in_(list(file_ids)), order_by=(FileRecord.created_at, FileRecord.id)
         )
 
-    async def user_file_named(self, user_id: int | None, name: str) -> FileRecord | None:
+    async def mine_named(self, name: str) -> FileRecord | None:
         rows = await self.list(
-            *_user(user_id), FileRecord.name == name, order_by=(FileRecord.created_at,), limit=1
+            self._mine(), FileRecord.name == name, order_by=(FileRecord.created_at,), limit=1
         )
         return rows[0] if rows else None
 
-    async def user_names(self, user_id: int | None, prefix: str) -> set[str]:
-        """Names of the user's files that start with `prefix`."""
-        rows = await self.list(*_user(user_id), FileRecord.name.startswith(prefix, autoescape=True))
+    async def my_names(self, prefix: str) -> set[str]:
+        """Names of the caller's files that start with `prefix`."""
+        rows = await self.list(self._mine(), FileRecord.name.startswith(prefix, autoescape=True))
         return {r.name for r in rows}
-
-
-def _user(user_id: int | None) -> tuple[object, ...]:
-    """A user's own files: theirs, and not attached to a flow."""
-    owner = FileRecord.user_id.is_(None) if user_id is None else FileRecord.user_id == user_id
-    return (owner, FileRecord.flow_id.is_(None))
