@@ -295,7 +295,7 @@ async def test_every_verb_on_every_kind_is_404_across_tenants(
     assert (await a.admin.get(f"/api/v1/projects/{ids['project']}")).json()["name"] == "a-project"
     assert (await a.admin.get(f"/api/v2/files/{ids['file']}")).status_code == 200
     waiting = (await a.admin.get(f"/api/v1/runs/{ids['waiting']}")).json()
-    assert waiting["status"] == "waiting"
+    assert waiting["state"] == "waiting"
     assert (await a.admin.get(f"/api/v1/configs/{ids['config']}")).json()["config_value"] == "v"
     assert (await a.admin.get(f"/api/v1/orgs/{ids['org']}")).status_code == 200
     assert (await a.admin.get(f"/api/v1/roles/{ids['role']}")).status_code == 200
