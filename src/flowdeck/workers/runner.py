@@ -61,6 +61,7 @@ def request_from(run: Run) -> RunRequest:
         session_id=run.session_id or req.get("session_id"),
         start_component_id=req.get("start_component_id"),
         stop_component_id=req.get("stop_component_id"),
+        run_timeout=req.get("run_timeout"),
     )
 
 
