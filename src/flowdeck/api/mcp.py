@@ -8,6 +8,7 @@ for what must still be found across processes.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
@@ -95,8 +96,22 @@ async def serving(app: FastAPI) -> AsyncIterator[None]:
     manager = StreamableHTTPSessionManager(app=SERVER, stateless=True)
     app.state.mcp_streamable = manager
     app.state.mcp_sse = SseRelay(SERVER, app)
-    async with manager.run():
+    ready, stop = asyncio.Event(), asyncio.Event()
+
+    async def run() -> None:
+        # In a task of its own: the manager's task group must be left by the task that
+        # entered it, and a lifespan's start and end may run in different tasks.
+        async with manager.run():
+            ready.set()
+            await stop.wait()
+
+    task = asyncio.create_task(run(), name="flowdeck-mcp")
+    await ready.wait()
+    try:
         yield
+    finally:
+        stop.set()
+        await task
 
 
 class Handoff(Response):
