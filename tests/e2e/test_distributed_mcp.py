@@ -15,6 +15,7 @@ import pytest
 from mcp.client.session import ClientSession
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
+
 from tests.e2e.cluster import Cluster, client
 from tests.integration.api.mcp_support import JOIN, slow
 
@@ -53,7 +54,9 @@ def setup(cluster: Cluster) -> dict[str, Any]:
     with client(cluster.url("api1")) as http:
         made = {}
         for name, data in (("Join", JOIN), ("Slow", slow(60))):
-            resp = http.post("/api/v1/flows/", json={"name": name, "data": data, "mcp_enabled": True})
+            resp = http.post(
+                "/api/v1/flows/", json={"name": name, "data": data, "mcp_enabled": True}
+            )
             assert resp.status_code == 201, resp.text
             made[name] = resp.json()["id"]
         key = http.post("/api/v1/api_key/", json={"name": "mcp"}).json()["api_key"]
@@ -66,8 +69,8 @@ def _run_state(cluster: Cluster, flow_id: str) -> str | None:
     return runs[0]["state"] if runs else None
 
 
-async def _wait(cluster: Cluster, flow_id: str, state: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
+async def _wait(cluster: Cluster, flow_id: str, state: str) -> None:
+    deadline = time.monotonic() + 30
     while (found := await asyncio.to_thread(_run_state, cluster, flow_id)) != state:
         assert time.monotonic() < deadline, f"run of {flow_id} is {found}, not {state}"
         await asyncio.sleep(0.1)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
 
 import mcp_types as types
 import orjson
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from mcp.server.lowlevel.server import Server
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from starlette.types import Message, Receive, Scope, Send
@@ -49,8 +49,7 @@ async def _list_tools(ctx: Any, params: types.PaginatedRequestParams | None) -> 
     tools = await list_tools(services, principal, project_id)
     return types.ListToolsResult(
         tools=[
-            types.Tool(name=t.name, description=t.description, input_schema=t.schema)
-            for t in tools
+            types.Tool(name=t.name, description=t.description, input_schema=t.schema) for t in tools
         ]
     )
 
@@ -125,10 +124,13 @@ class Handoff(Response):
         await self.app(self.scope, self.receive, send)
 
 
-def every(router: Any, path: str) -> Any:
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def every(router: APIRouter, path: str) -> Callable[[F], F]:
     """The streamable endpoint's three methods, each with and without the trailing slash."""
 
-    def register(endpoint: Any) -> Any:
+    def register(endpoint: F) -> F:
         for method in ("GET", "POST", "DELETE"):
             both(router, method, path)(endpoint)
         return endpoint
@@ -219,7 +221,10 @@ async def _streamable(request: Request) -> Response:
         # The SDK keeps no session (any process may answer), yet an id lets a later cancel
         # notification name the call it cancels: the id is ours, minted here.
         session = uuid.uuid4().hex
-        scope = {**scope, "headers": [*scope["headers"], (SESSION_HEADER.encode(), session.encode())]}
+        scope = {
+            **scope,
+            "headers": [*scope["headers"], (SESSION_HEADER.encode(), session.encode())],
+        }
 
     sent = False
 
@@ -234,7 +239,10 @@ async def _streamable(request: Request) -> Response:
         async def with_session(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [h for h in message.get("headers", []) if h[0] != SESSION_HEADER.encode()]
-                message = {**message, "headers": [*headers, (SESSION_HEADER.encode(), session.encode())]}
+                message = {
+                    **message,
+                    "headers": [*headers, (SESSION_HEADER.encode(), session.encode())],
+                }
             await send(message)
 
         await manager.handle_request(scope, receive, with_session)

@@ -80,7 +80,9 @@ class SseRelay:
             forwarded = {
                 "path": request.url.path,
                 "query": request.url.query,
-                "headers": [[k.decode("latin-1"), v.decode("latin-1")] for k, v in request.headers.raw],
+                "headers": [
+                    [k.decode("latin-1"), v.decode("latin-1")] for k, v in request.headers.raw
+                ],
                 "path_params": dict(request.path_params),
                 "body": body.decode(),
             }
@@ -118,7 +120,9 @@ class SseRelay:
             "path": forwarded["path"],
             "raw_path": forwarded["path"].encode(),
             "query_string": forwarded["query"].encode(),
-            "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in forwarded["headers"]],
+            "headers": [
+                (k.encode("latin-1"), v.encode("latin-1")) for k, v in forwarded["headers"]
+            ],
             "path_params": forwarded["path_params"],
             "app": self.app,
             "state": {},

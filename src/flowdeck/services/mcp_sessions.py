@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import orjson
@@ -23,7 +23,7 @@ log = logging.getLogger("flowdeck.mcp")
 CALL_TTL = 3600
 SSE_TTL = 24 * 3600
 
-Relay = Callable[[dict[str, Any]], Awaitable[None]]
+Relay = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
 
 
 class McpSessions:

@@ -8,6 +8,7 @@ WRITE, and the flow in the caller's row scope). Each call is an ordinary run (tr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -222,10 +223,8 @@ async def call_tool(
 
 
 async def _cancel_quietly(services: Services, run_id: str, reason: str) -> None:
-    try:
+    with contextlib.suppress(InvalidStateError):  # it ended meanwhile
         await asyncio.shield(services.runs.cancel(run_id, reason))
-    except InvalidStateError:
-        pass  # it ended meanwhile
 
 
 async def cancel_call(services: Services, principal: Principal, run_id: str) -> None:

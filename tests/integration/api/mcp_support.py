@@ -61,7 +61,7 @@ async def serve(app: FastAPI) -> AsyncIterator[str]:
         uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
     )
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 (uvicorn offers no event to wait on)
         await asyncio.sleep(0.01)
     try:
         yield f"http://127.0.0.1:{port}"

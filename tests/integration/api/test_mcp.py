@@ -36,10 +36,8 @@ async def _runs(client: httpx.AsyncClient, flow_id: str) -> list[dict[str, Any]]
     return runs
 
 
-async def _wait_run(
-    client: httpx.AsyncClient, flow_id: str, states: set[str], timeout: float = 20
-) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
+async def _wait_run(client: httpx.AsyncClient, flow_id: str, states: set[str]) -> dict[str, Any]:
+    deadline = time.monotonic() + 20
     while True:
         runs = await _runs(client, flow_id)
         if runs and runs[0]["state"] in states:
@@ -77,15 +75,18 @@ async def test_a_flow_is_a_tool_whose_call_is_a_recorded_run(
         )
         assert not result.is_error, result
         assert [c.text for c in result.content] == ["left + right"]  # type: ignore[union-attr]
-        assert seen and seen[-1][0] == seen[-1][1] == 4.0
+        assert seen
+        assert seen[-1][0] == seen[-1][1] == 4.0
 
         bad = await s.call_tool("join_it", {"nope": "x"})
-        assert bad.is_error and "nope" in bad.content[0].text  # type: ignore[union-attr]
+        assert bad.is_error
+        assert "nope" in bad.content[0].text  # type: ignore[union-attr]
         missing = await s.call_tool("no_such_tool", {})
         assert missing.is_error
 
     run = (await _runs(client, flow_id))[0]
-    assert run["trigger"] == "mcp" and run["state"] == "completed"
+    assert run["trigger"] == "mcp"
+    assert run["state"] == "completed"
     assert run["request"]["inputs"] == {
         "first": {"input_value": "left"},
         "second": {"input_value": "right"},
@@ -122,7 +123,10 @@ async def test_a_call_over_its_time_limit_fails(settings: Settings) -> None:
             c.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
             flow_id = await make_flow(c, "Slow", slow(30))
             headers = {"x-api-key": await api_key(c)}
-            async with serve(limited) as base, mcp_session(endpoint(base, "streamable"), headers) as s:
+            async with (
+                serve(limited) as base,
+                mcp_session(endpoint(base, "streamable"), headers) as s,
+            ):
                 result = await s.call_tool("slow", {"input_value": "x"})
             assert result.is_error
             assert "time limit" in result.content[0].text  # type: ignore[union-attr]
@@ -147,24 +151,27 @@ async def test_a_project_serves_its_own_flows(
             assert result.content[0].text == "a + b"  # type: ignore[union-attr]
             assert (await s.call_tool("elsewhere", {})).is_error
         async with httpx.AsyncClient(headers=headers) as http:
-            gone = await http.get(endpoint(base, transport, "0" * 8 + "-0000-0000-0000-" + "0" * 12))
+            gone = await http.get(
+                endpoint(base, transport, "0" * 8 + "-0000-0000-0000-" + "0" * 12)
+            )
             assert gone.status_code == 404
 
 
 async def test_no_credentials_no_mcp(app: FastAPI, client: httpx.AsyncClient) -> None:
     await make_flow(client, "Join", JOIN)
-    async with serve(app) as base, httpx.AsyncClient(base_url=base) as anon:
+    token = client.headers["Authorization"][7:]
+    async with (
+        serve(app) as base,
+        httpx.AsyncClient(base_url=base) as anon,
+        httpx.AsyncClient(base_url=base, cookies={"access_token_lf": token}) as cookie_only,
+    ):
         initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}
         answers = {
             "sse": await anon.get("/api/v1/mcp/sse"),
             "head": await anon.head("/api/v1/mcp/sse"),
             "messages": await anon.post("/api/v1/mcp/?session_id=" + "0" * 32, json={}),
             "streamable": await anon.post("/api/v1/mcp/streamable", json=initialize),
-            "cookie only": await anon.post(
-                "/api/v1/mcp/streamable",
-                json=initialize,
-                cookies={"access_token_lf": client.headers["Authorization"][7:]},
-            ),
+            "cookie only": await cookie_only.post("/api/v1/mcp/streamable", json=initialize),
             "bad key": await anon.get("/api/v1/mcp/sse", headers={"x-api-key": "sk-nope"}),
         }
     assert {k: r.status_code for k, r in answers.items()} == dict.fromkeys(answers, 401)
