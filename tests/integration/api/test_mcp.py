@@ -91,6 +91,22 @@ async def test_a_flow_is_a_tool_whose_call_is_a_recorded_run(
         "first": {"input_value": "left"},
         "second": {"input_value": "right"},
     }
+    # A run like any other: every run view shows it.
+    flow_runs = await client.get("/api/v1/flow-runs", params={"flowId": flow_id})
+    assert run["id"] in [item["id"] for item in flow_runs.json()["items"]]
+    executions = await client.get("/api/v1/executions")
+    assert run["id"] in [item["id"] for item in executions.json()["items"]]
+
+
+async def test_auto_login_lets_a_client_in_without_credentials(settings: Settings) -> None:
+    opened = create_app(settings.model_copy(update={"auto_login": True}))
+    async with opened.router.lifespan_context(opened):
+        transport = httpx.ASGITransport(app=opened)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+            await make_flow(c, "Join", JOIN)
+            async with serve(opened) as base, mcp_session(endpoint(base, "streamable"), {}) as s:
+                result = await s.call_tool("join", {"text_input": "x", "text_input_2": "y"})
+            assert result.content[0].text == "x + y"  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
