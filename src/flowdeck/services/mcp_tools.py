@@ -194,7 +194,9 @@ async def call_tool(
     """Run the tool's flow to its end; cancelling this call cancels the run."""
     if not principal.can(RUN_FLOWS):
         raise ToolError("running flows needs the WRITE privilege on runs", field="name")
-    limit = services.settings.mcp_call_timeout or None
+    # The tighter of the MCP limit and the server's run limit (0 means none).
+    limits = [t for t in (services.settings.mcp_call_timeout, services.settings.run_timeout) if t]
+    limit = min(limits) if limits else None
     request = tool_request(tool, arguments, limit)
     graph = services.graphs.for_flow(tool.flow)
     run = await start_run(
