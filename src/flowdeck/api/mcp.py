@@ -69,8 +69,15 @@ async def _call_tool(ctx: Any, params: types.CallToolRequestParams) -> Any:
 
     try:
         tool = await find_tool(services, principal, params.name, project_id)
+        # Following the run's steps costs a bus subscription: only for a client that asked.
+        wants_progress = bool(ctx.meta and ctx.meta.get("progress_token") is not None)
         outcome = await call_tool(
-            services, principal, tool, params.arguments, progress=progress, on_start=remember
+            services,
+            principal,
+            tool,
+            params.arguments,
+            progress=progress if wants_progress else None,
+            on_start=remember,
         )
     except ToolError as exc:
         return types.CallToolResult(content=[types.TextContent(text=str(exc))], is_error=True)
