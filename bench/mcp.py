@@ -111,7 +111,8 @@ async def _call(session: ClientSession) -> None:
 
 
 async def _measure(server: Server, token: str | None, latency_n: int, total: int) -> Any:
-    """Sequential call latencies on one session, then calls per second over CLIENTS."""
+    """Sequential call latencies on one session, calls per second over CLIENTS, and the
+    server's CPU seconds per call (the figure a busy machine disturbs least)."""
     async with contextlib.AsyncExitStack() as stack:
         sessions = [
             await stack.enter_async_context(_session(server.url, token)) for _ in range(CLIENTS)
@@ -131,10 +132,12 @@ async def _measure(server: Server, token: str | None, latency_n: int, total: int
                 remaining -= 1
                 await _call(session)
 
+        cpu = server.cpu()
         start = time.perf_counter()
         await asyncio.gather(*(worker(s) for s in sessions))
         rate = total / (time.perf_counter() - start)
-    return lat, rate
+        cpu = (server.cpu() - cpu) / total
+    return lat, rate, cpu
 
 
 def main(quick: bool | None = None) -> bool:
@@ -142,23 +145,31 @@ def main(quick: bool | None = None) -> bool:
     quick = quick_mode(quick)
     rounds, latency_n, total = (1, 20, 80) if quick else (3, 100, 300)
     header(f"MCP tool calls over streamable HTTP (two-node flow, {CLIENTS} sessions)")
-    samples: dict[str, tuple[list[float], list[float]]] = {"flowdeck": ([], []), "bare": ([], [])}
+    samples: dict[str, tuple[list[float], list[float], list[float]]] = {
+        "flowdeck": ([], [], []),
+        "bare": ([], [], []),
+    }
     with flowdeck_server() as fd, reference_server("bench.mcp:reference_app") as ref:
         token = _setup(fd)
         for _ in range(rounds):
             for name, server, tok in (("flowdeck", fd, token), ("bare", ref, None)):
-                lat, rate = run_loop(_measure(server, tok, latency_n, total))
+                lat, rate, cpu = run_loop(_measure(server, tok, latency_n, total))
                 samples[name][0].extend(lat)
                 samples[name][1].append(rate)
-    print(f"  {'server':10} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'calls/s':>8}")
+                samples[name][2].append(cpu)
+    print(
+        f"  {'server':10} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'calls/s':>8}"
+        f" {'CPU ms/call':>12}"
+    )
     figures = {}
-    for name, (lat, rates) in samples.items():
-        figures[name] = (pct(lat, 0.5) * 1000, median(rates))
+    for name, (lat, rates, cpus) in samples.items():
+        figures[name] = (pct(lat, 0.5) * 1000, median(rates), median(cpus) * 1000)
         print(
             f"  {name:10} {figures[name][0]:8.2f} {pct(lat, 0.9) * 1000:8.2f}"
-            f" {pct(lat, 0.99) * 1000:8.2f} {figures[name][1]:8.0f}"
+            f" {pct(lat, 0.99) * 1000:8.2f} {figures[name][1]:8.0f} {figures[name][2]:12.2f}"
         )
-    (p50, rate), (ref_p50, ref_rate) = figures["flowdeck"], figures["bare"]
+    (p50, rate, cpu), (ref_p50, ref_rate, ref_cpu) = figures["flowdeck"], figures["bare"]
+    print(f"  flowdeck / bare SDK server: server CPU per call {cpu / ref_cpu:.1f}x")
     if quick:
         print("  (quick mode: too few calls for the targets)")
         return True

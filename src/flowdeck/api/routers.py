@@ -36,6 +36,7 @@ from flowdeck.api.dialects import control, executions, flow_runs, inspector
 ROUTERS: list[APIRouter] = [
     run.router,
     build.router,
+    mcp.router,  # a tool call is a run too
     system.router,
     login.router,
     users.router,
@@ -59,7 +60,6 @@ ROUTERS: list[APIRouter] = [
     executions.router,
     workflows.router,
     responses_api.router,
-    mcp.router,
     logs.router,
     metrics.router,
     docs.router,
