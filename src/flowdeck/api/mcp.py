@@ -29,10 +29,10 @@ from flowdeck.access.principal import Principal
 from flowdeck.api.mcp_sse import SseRelay
 from flowdeck.api.paths import both
 from flowdeck.db.repositories.flows import ProjectRepository
-from flowdeck.errors import NotFoundError
+from flowdeck.errors import FlowdeckError, NotFoundError
 from flowdeck.services.container import Services
 from flowdeck.services.mcp_sessions import mcp_sessions
-from flowdeck.services.mcp_tools import ToolError, call_tool, cancel_call, find_tool, list_tools
+from flowdeck.services.mcp_tools import call_tool, cancel_call, find_tool, list_tools
 
 router = guarded_router(prefix="/api/v1/mcp", tags=["mcp"])
 SESSION_HEADER = "mcp-session-id"
@@ -79,7 +79,8 @@ async def _call_tool(ctx: Any, params: types.CallToolRequestParams) -> Any:
             progress=progress if wants_progress else None,
             on_start=remember,
         )
-    except ToolError as exc:
+    except FlowdeckError as exc:
+        # An unknown tool or argument, a stopped flow: the model reads why and may retry.
         return types.CallToolResult(content=[types.TextContent(text=str(exc))], is_error=True)
     finally:
         if session is not None and ctx.request_id is not None:
