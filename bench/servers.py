@@ -11,6 +11,7 @@ import time
 
 from bench import (
     console,
+    mcp,
     server_background,
     server_footprint,
     server_io,
@@ -19,7 +20,15 @@ from bench import (
 )
 from bench._util import quick_mode
 
-BENCHMARKS = (server_sync, server_background, server_io, server_sse, server_footprint, console)
+BENCHMARKS = (
+    server_sync,
+    server_background,
+    server_io,
+    server_sse,
+    server_footprint,
+    console,
+    mcp,
+)
 
 
 def main(quick: bool | None = None) -> int:

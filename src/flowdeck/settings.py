@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     max_concurrent_runs: int = Field(64, ge=1, le=10_000)
     run_timeout: float = Field(0, ge=0, description="seconds; 0 means no limit")
     step_timeout: float = Field(0, ge=0, description="seconds; 0 means no limit")
+    mcp_call_timeout: float = Field(
+        300.0, ge=0, description="seconds an MCP tool call's run may take; 0 means no limit"
+    )
     on_restart: Literal["fail", "retry"] = "fail"
     max_run_attempts: int = Field(3, ge=1, le=100)
     broker_url: str = ""

@@ -24,6 +24,7 @@ BENCHES = {
     "bench.server_sse": ("token latency over SSE", "model -> client (reference)", "p50 ms"),
     "bench.server_footprint": ("server footprint", "idle RSS (MB)", "RSS after"),
     "bench.console": ("web console in Chromium", "the API call alone (reference)", "p95"),
+    "bench.mcp": ("MCP tool calls over streamable HTTP", "bare", "calls/s"),
 }
 
 

@@ -28,9 +28,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from flowdeck.api import mcp
+
         await services.start()
         try:
-            yield
+            async with mcp.serving(app):
+                yield
         finally:
             await services.stop()
 

@@ -16,6 +16,7 @@ from flowdeck.api import (
     flows,
     login,
     logs,
+    mcp,
     mcp_servers,
     metrics,
     models,
@@ -37,6 +38,7 @@ from flowdeck.api.dialects import control, executions, flow_runs, inspector
 ROUTERS: list[APIRouter] = [
     run.router,
     build.router,
+    mcp.router,  # a tool call is a run too
     system.router,
     login.router,
     users.router,

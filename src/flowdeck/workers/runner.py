@@ -62,6 +62,7 @@ def request_from(run: Run) -> RunRequest:
         start_component_id=req.get("start_component_id"),
         stop_component_id=req.get("stop_component_id"),
         tenant_id=run.tenant_id,
+        run_timeout=req.get("run_timeout"),
     )
 
 
