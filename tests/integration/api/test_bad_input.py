@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from tests.conftest import ADMIN, login
 from tests.integration.api.flow_docs import flow
 from tests.integration.api.test_runs import ECHO, add_flow
-from tests.integration.api.test_workflows import FORK
+from tests.integration.tenanted.test_workflows import FORK
 
 BIG64 = 2**63  # one past the largest 64-bit integer
 BIG32 = 2**31  # one past the largest id an INTEGER column holds

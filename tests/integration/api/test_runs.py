@@ -148,14 +148,15 @@ async def test_cancel_build(app: FastAPI, client: httpx.AsyncClient) -> None:
 
 async def test_pause_and_resume(app: FastAPI, client: httpx.AsyncClient) -> None:
     # The delay outlasts the pause request even on a loaded machine, so a step always follows.
-    flow_id = await add_flow(app, delayed(1.0))
+    flow_id = await add_flow(app, delayed(2.5))
     job = (
         await client.post(f"/api/v1/build/{flow_id}/flow", json={"inputs": {"input_value": "x"}})
     ).json()
     run_id = job["job_id"]
     await _until(client, run_id, "running")
-    assert (await client.post(f"/api/v1/runs/{run_id}/pause")).json()["state"] == "paused"
-    await asyncio.sleep(1.2)  # the delay ends, but the next step waits for resume
+    paused = await client.post(f"/api/v1/runs/{run_id}/pause")
+    assert paused.json().get("state") == "paused", paused.text
+    await asyncio.sleep(2.7)  # the delay ends, but the next step waits for resume
     record = (await client.get(f"/api/v1/runs/{run_id}")).json()
     assert record["state"] == "paused"
     assert (await client.post(f"/api/v1/runs/{run_id}/resume")).json()["state"] == "running"
