@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
-
 from bench._server import PASSWORD, Server, flowdeck_server
+
 from tests.conftest import _pg_database
 
 # ChatInput -> Prompt ("Hello {name}!") -> ChatOutput: a tweak of `greet` shows in the reply.

@@ -133,5 +133,5 @@ def test_upsert_with_put_creates_then_updates(deck: Deck) -> None:
 
 def test_a_wrong_key_is_refused(deck: Deck) -> None:
     flow = deck.add_flow(GREETING)
-    with pytest.raises(LangflowError, match="403|401"):
+    with pytest.raises(LangflowError, match=r"403|401"):
         client_of(deck, api_key="sk-not-a-key").flow(flow["id"]).run("x")
