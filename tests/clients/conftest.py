@@ -29,7 +29,7 @@ GREETING: dict[str, Any] = {
         {"from": "greet.prompt", "to": "out.input_value"},
     ],
 }
-# ChatInput -> PythonFunction that raises: a run that fails.
+# ChatInput -> ParseJSON -> ChatOutput: text that is not JSON makes the run fail.
 FAILING: dict[str, Any] = {
     "nodes": [
         {"id": "in", "type": "ChatInput"},
