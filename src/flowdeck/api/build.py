@@ -18,9 +18,9 @@ from flowdeck.db.models import Run, User
 from flowdeck.db.repositories.base import Scope
 from flowdeck.db.repositories.flows import FlowRepository
 from flowdeck.db.repositories.run_records import RunRepository
-from flowdeck.engine.events import encode_event
+from flowdeck.engine.events import FLOWDECK_EVENTS, encode_event
 from flowdeck.errors import InvalidStateError, NotFoundError, PermissionDeniedError
-from flowdeck.schemas.common import Count, QueryBool
+from flowdeck.schemas.common import Count, FlowdeckEvents, QueryBool
 from flowdeck.services.container import Services
 from flowdeck.services.execution import events_since, start_run
 
@@ -59,6 +59,7 @@ async def _build(
     delivery: Delivery,
     public: bool = False,
     client_id: str | None = None,
+    own: bool = False,
 ) -> Any:
     repo = FlowRepository(session, scope)
     flow = await repo.get(flow_id)
@@ -80,23 +81,24 @@ async def _build(
     )
     await session.commit()
     if delivery == "direct":
-        return _stream(services, run, 0)
+        return _stream(services, run, 0, own)
     return {"job_id": run.id}
 
 
-def _stream(services: Services, run: Run, after: int) -> StreamingResponse:
+def _stream(services: Services, run: Run, after: int, own: bool) -> StreamingResponse:
     async def body() -> AsyncIterator[bytes]:
         async for _, name, data in events_since(services, run, after):
-            yield encode_event(name, data)
+            if own or name not in FLOWDECK_EVENTS:
+                yield encode_event(name, data)
 
     return StreamingResponse(body(), media_type=NDJSON)
 
 
 async def _events(
-    services: Services, run: Run, delivery: Delivery, cursor: int | None, reader: str
+    services: Services, run: Run, delivery: Delivery, cursor: int | None, reader: str, own: bool
 ) -> Any:
     if delivery in ("streaming", "direct"):
-        return _stream(services, run, cursor or 0)
+        return _stream(services, run, cursor or 0, own)
     # Polling: what arrived since the caller's cursor (or since this reader's last poll).
     bus = services.bus
     after = cursor if cursor is not None else await bus.poll_position(run.id, reader)
@@ -106,7 +108,9 @@ async def _events(
     last = events[-1][0] if events else after
     if last != after:
         await bus.set_poll_position(run.id, reader, last)
-    content = b"".join(encode_event(name, data) for _, name, data in events)
+    content = b"".join(
+        encode_event(name, data) for _, name, data in events if own or name not in FLOWDECK_EVENTS
+    )
     return Response(content, media_type=NDJSON, headers={"X-Flowdeck-Cursor": str(last)})
 
 
@@ -154,6 +158,7 @@ async def build_flow(
     log_builds: QueryBool = True,
     flow_name: str | None = None,
     event_delivery: Delivery = "polling",
+    flowdeck_events: FlowdeckEvents = False,
 ) -> Any:
     return await _build(
         services,
@@ -165,6 +170,7 @@ async def build_flow(
         start_component_id,
         stop_component_id,
         event_delivery,
+        own=flowdeck_events,
     )
 
 
@@ -177,9 +183,11 @@ async def get_build_events(
     scope: ScopeDep,
     event_delivery: Delivery = "streaming",
     cursor: Count | None = None,
+    flowdeck_events: FlowdeckEvents = False,
 ) -> Any:
     run = await _job(services, job_id, scope)
-    return await _events(services, run, event_delivery, cursor, f"user:{user.id}")
+    reader = f"user:{user.id}"
+    return await _events(services, run, event_delivery, cursor, reader, flowdeck_events)
 
 
 @router.post("/build/{job_id}/cancel")
@@ -203,6 +211,7 @@ async def build_public_tmp(
     log_builds: QueryBool = True,
     flow_name: str | None = None,
     event_delivery: Delivery = "polling",
+    flowdeck_events: FlowdeckEvents = False,
 ) -> Any:
     client_id = request.cookies.get("client_id")
     if not client_id:
@@ -221,6 +230,7 @@ async def build_public_tmp(
         event_delivery,
         public=True,
         client_id=client_id,
+        own=flowdeck_events,
     )
 
 
@@ -232,10 +242,12 @@ async def get_public_build_events(
     services: ServicesDep,
     event_delivery: Delivery = "streaming",
     cursor: Count | None = None,
+    flowdeck_events: FlowdeckEvents = False,
 ) -> Any:
     client_id = request.cookies.get("client_id")
     run = await _public_job(services, job_id, client_id)
-    return await _events(services, run, event_delivery, cursor, f"client:{client_id}")
+    reader = f"client:{client_id}"
+    return await _events(services, run, event_delivery, cursor, reader, flowdeck_events)
 
 
 @router.post("/build_public_tmp/{job_id}/cancel")

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flowdeck.access.principal import Principal
-from flowdeck.auth.secrets import hash_api_key
+from flowdeck.auth.secrets import API_KEY_PREFIX, hash_api_key
 from flowdeck.db.models import User
 from flowdeck.db.repositories.base import Scope
 from flowdeck.errors import AuthenticationError
@@ -48,33 +48,55 @@ def bearer_token(request: Request) -> str | None:
 
 async def authenticate(request: Request, services: Services, cookie: bool = True) -> User | None:
     """The caller from a bearer token, the access cookie (if `cookie`), or an API key; None
-    if none given."""
+    if none given.
+
+    An API key may come as `x-api-key` (header or query) or as the bearer value (OpenAI's
+    clients send their key so): keys carry the `sk-` prefix, so telling them from tokens
+    costs no lookup. An `x-api-key` wins over a bearer value that is not a valid token
+    (Langflow documents `api_key="dummy"` with the key in `x-api-key`).
+    """
     cache = auth_cache(services)
     token = bearer_token(request)
     if not token and cookie:
         token = request.cookies.get(ACCESS_COOKIE)
-    if token:
-        claims = cache.token_claims(services.signing_key, token)
-        user = await cache.user(claims.user_id)
-        if user is None:
-            raise AuthenticationError("user not found or inactive")
-        if user.token_version != claims.version:
-            raise AuthenticationError("token has been revoked (logout or password change)")
-        return user
     key = request.headers.get("x-api-key") or request.query_params.get("x-api-key")
+    if token and token.startswith(API_KEY_PREFIX):
+        key, token = key or token, None
+    if token:
+        try:
+            return await _token_user(services, token)
+        except AuthenticationError:
+            if not key:
+                raise
     if key:
-        found = await cache.api_key_user(hash_api_key(key))
-        if found is None:
-            raise AuthenticationError("invalid API key")
-        user = await cache.user(found[1])
-        if user is None:
-            raise AuthenticationError("the API key's user is inactive")
-        # A key acts for its user in the tenant it was created in.
-        request.state.key_tenant = found[2]
-        return user
+        return await _key_user(request, services, key)
     if services.settings.auto_login:
         return await cache.user_named(services.settings.superuser)
     return None
+
+
+async def _token_user(services: Services, token: str) -> User:
+    cache = auth_cache(services)
+    claims = cache.token_claims(services.signing_key, token)
+    user = await cache.user(claims.user_id)
+    if user is None:
+        raise AuthenticationError("user not found or inactive")
+    if user.token_version != claims.version:
+        raise AuthenticationError("token has been revoked (logout or password change)")
+    return user
+
+
+async def _key_user(request: Request, services: Services, key: str) -> User:
+    cache = auth_cache(services)
+    found = await cache.api_key_user(hash_api_key(key))
+    if found is None:
+        raise AuthenticationError("invalid API key")
+    user = await cache.user(found[1])
+    if user is None:
+        raise AuthenticationError("the API key's user is inactive")
+    # A key acts for its user in the tenant it was created in.
+    request.state.key_tenant = found[2]
+    return user
 
 
 # The caller dependencies take the request alone: every sub-dependency FastAPI solves

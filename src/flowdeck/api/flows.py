@@ -8,10 +8,10 @@ from uuid import UUID
 from fastapi import Body, Depends, Query, UploadFile
 from fastapi.responses import Response
 
-from flowdeck.access.catalog import Module, Op
+from flowdeck.access.catalog import Module, Op, Privilege
 from flowdeck.access.declare import public, requires
-from flowdeck.access.guard import guarded_router
-from flowdeck.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep
+from flowdeck.access.guard import demand, guarded_router
+from flowdeck.api.deps import CurrentUser, PrincipalDep, ScopeDep, ServicesDep, SessionDep
 from flowdeck.api.paths import both
 from flowdeck.api.responses import JSON
 from flowdeck.db.repositories.flows import SORTABLE, FlowQuery
@@ -190,6 +190,26 @@ async def read_flow(flow_id: UUID, flows: FlowsDep) -> FlowRead:
 async def update_flow(flow_id: UUID, body: FlowUpdate, flows: FlowsDep) -> FlowRead:
     """Update a flow; a stale `last_known_updated_at` is 409 and nothing is written."""
     return await flows.read(await flows.update(str(flow_id), body))
+
+
+@both(
+    router,
+    "PUT",
+    "/flows/{flow_id}",
+    response_model=FlowRead,
+    responses={201: {"model": FlowRead, "description": "Created with this id"}},
+)
+@requires(Module.FLOWS, Op.MODIFY)
+async def upsert_flow(
+    flow_id: UUID, body: FlowCreate, flows: FlowsDep, principal: PrincipalDep
+) -> JSON:
+    """Langflow's upsert: update the flow with this id (200), or create it with this id
+    (201; creating needs the WRITE privilege too)."""
+    flow, created = await flows.upsert(
+        str(flow_id), body, lambda: demand(principal, Privilege(Module.FLOWS, Op.WRITE))
+    )
+    read = await flows.read(flow)
+    return JSON(read.model_dump(mode="json"), status_code=201 if created else 200)
 
 
 @both(router, "DELETE", "/flows/{flow_id}")

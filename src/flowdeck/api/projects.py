@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import Depends, Query, UploadFile
+from fastapi import Depends, File, Query, Request, UploadFile
 from fastapi.responses import Response
 
 from flowdeck.access.catalog import Module, Op
@@ -17,6 +17,7 @@ from flowdeck.api.paths import both
 from flowdeck.api.responses import JSON
 from flowdeck.db.models import Project
 from flowdeck.db.repositories.flows import PROJECT_SORTABLE
+from flowdeck.errors import InvalidInputError
 from flowdeck.schemas.common import PageNumber, QueryBool
 from flowdeck.schemas.flows import (
     FlowRead,
@@ -69,9 +70,23 @@ async def download_file(project_id: UUID, projects: ProjectsDep) -> Response:
 
 
 @requires(Module.PROJECTS, Op.WRITE)
-async def upload_file(file: UploadFile, projects: ProjectsDep) -> list[FlowRead]:
-    """A new project with the flows of a JSON ({folder_name, flows}) or zip file."""
-    _, flows = await projects.upload(file.filename, await file.read())
+async def upload_file(
+    request: Request,
+    projects: ProjectsDep,
+    file: Annotated[UploadFile | None, File()] = None,
+) -> list[FlowRead]:
+    """A new project with the flows of a JSON ({folder_name, flows}) or zip file, sent as
+    the multipart field `file` or as the body itself (langflow-sdk sends the zip so)."""
+    if file is not None:
+        name, content = file.filename, await file.read()
+    else:
+        content = await request.body()
+        if not content:
+            raise InvalidInputError(
+                "send the project as the multipart field `file` or as the body", field="file"
+            )
+        name = "project.zip" if content.startswith(b"PK") else "project.json"
+    _, flows = await projects.upload(name, content)
     return await projects.flows.reads(flows)
 
 

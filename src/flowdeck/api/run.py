@@ -17,9 +17,10 @@ from flowdeck.api.deps import RunCaller, ScopeDep, ServicesDep
 from flowdeck.api.responses import JSON
 from flowdeck.db.models import Flow, Run
 from flowdeck.db.repositories.base import Scope
+from flowdeck.engine.events import FLOWDECK_EVENTS
 from flowdeck.errors import InvalidInputError
 from flowdeck.runs.states import RunState
-from flowdeck.schemas.common import QueryBool
+from flowdeck.schemas.common import FlowdeckEvents, QueryBool
 from flowdeck.services.caches import flow_cache
 from flowdeck.services.container import Services
 from flowdeck.services.execution import events_since, failed_component, start_run, wait_for_end
@@ -34,6 +35,8 @@ class SimplifiedRunRequest(BaseModel):
     output_component: str | None = None
     tweaks: dict[str, Any] | None = None
     session_id: str | None = None
+    # Langflow's SDKs ask for a stream in the body; `?stream=true` does the same.
+    stream: StrictBool = False
 
 
 class AdvancedInput(BaseModel):
@@ -50,10 +53,11 @@ class AdvancedRunRequest(BaseModel):
     session_id: str | None = None
 
 
-async def run_and_answer(services: Services, run: Run, stream: bool) -> Any:
-    """The RunResponse once the run ends, or its events as they happen."""
+async def run_and_answer(services: Services, run: Run, stream: bool, own: bool = False) -> Any:
+    """The RunResponse once the run ends, or its events as they happen (Langflow's events;
+    flowdeck's own too if `own`)."""
     if stream:
-        return StreamingResponse(_sse(services, run), media_type="text/event-stream")
+        return StreamingResponse(_sse(services, run, own), media_type="text/event-stream")
     final = await wait_for_end(services, run.id, run)
     if final.state != RunState.COMPLETED:
         # The flow failed (a step, a time limit) or was cancelled: the request was served,
@@ -73,9 +77,11 @@ async def run_and_answer(services: Services, run: Run, stream: bool) -> Any:
     return JSON({**(final.outputs or {}), "run_id": final.id})
 
 
-async def _sse(services: Services, run: Run) -> AsyncIterator[bytes]:
+async def _sse(services: Services, run: Run, own: bool) -> AsyncIterator[bytes]:
     # Langflow's stream: one JSON object per event, separated by blank lines.
     async for _, name, data in events_since(services, run, 0):
+        if not own and name in FLOWDECK_EVENTS:
+            continue
         if name == "end":
             final = await services.runs.get(run.id)
             data = {**data, "result": final.outputs}
@@ -97,11 +103,13 @@ async def simplified_run_flow(
     scope: ScopeDep,
     body: Annotated[SimplifiedRunRequest | None, Body()] = None,
     stream: QueryBool = False,
+    flowdeck_events: FlowdeckEvents = False,
 ) -> Any:
     flow = await _flow(services, scope, flow_id_or_name)
     req = (body or SimplifiedRunRequest()).model_dump()
+    stream = stream or req.pop("stream")
     run = await start_run(services, flow=flow, user=user, trigger="api", request=req)
-    return await run_and_answer(services, run, stream)
+    return await run_and_answer(services, run, stream, flowdeck_events)
 
 
 @router.post("/run/advanced/{flow_id_or_name}")
@@ -112,6 +120,8 @@ async def experimental_run_flow(
     services: ServicesDep,
     user: RunCaller,
     scope: ScopeDep,
+    stream: QueryBool = False,
+    flowdeck_events: FlowdeckEvents = False,
 ) -> Any:
     flow = await _flow(services, scope, flow_id_or_name)
     per_component: dict[str, dict[str, Any]] = {}
@@ -131,7 +141,7 @@ async def experimental_run_flow(
         "session_id": body.session_id,
     }
     run = await start_run(services, flow=flow, user=user, trigger="api", request=req)
-    return await run_and_answer(services, run, body.stream)
+    return await run_and_answer(services, run, stream or body.stream, flowdeck_events)
 
 
 @router.post("/webhook/{flow_id_or_name}", status_code=202)

@@ -22,6 +22,9 @@ LOG = "log"
 STATE = "state"
 
 TERMINAL_EVENTS = frozenset({END, ERROR})
+# Langflow's routes stream Langflow's events only; these come there when the caller asks
+# (`flowdeck_events=true`), and always on flowdeck's own run routes.
+FLOWDECK_EVENTS = frozenset({WAITING, LOG, STATE})
 
 
 class EventSink(Protocol):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from annotated_types import Interval
+from fastapi import Query
 from pydantic import BaseModel, BeforeValidator, Field, StrictBool
 
 INT32_MAX = 2**31 - 1
@@ -38,6 +39,11 @@ def _query_bool(value: Any) -> Any:
 
 
 QueryBool = Annotated[StrictBool, BeforeValidator(_query_bool)]
+# On Langflow's event streams: add flowdeck's own events (state, waiting, log) to Langflow's.
+FlowdeckEvents = Annotated[
+    QueryBool,
+    Query(description="Also stream flowdeck's own events: state, waiting and log"),
+]
 
 SortOrder = Literal["asc", "desc"]
 

@@ -2,9 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+
+# The enums of authentik's flow schema: every enum field holds one of their values.
+Designation = Literal[
+    "authentication",
+    "authorization",
+    "invalidation",
+    "enrollment",
+    "unenrollment",
+    "recovery",
+    "stage_configuration",
+]
+PolicyEngineMode = Literal["all", "any"]
+Layout = Literal[
+    "stacked",
+    "content_left",
+    "content_right",
+    "sidebar_left",
+    "sidebar_right",
+    "sidebar_left_frame_background",
+    "sidebar_right_frame_background",
+]
+DeniedAction = Literal["message_continue", "message", "continue"]
+InvalidResponseAction = Literal["retry", "restart", "restart_with_context"]
 
 
 class InspectorFlow(BaseModel):
@@ -15,13 +38,15 @@ class InspectorFlow(BaseModel):
     name: str
     slug: str
     title: str
-    designation: str
+    designation: Designation
     background: str = ""
-    policy_engine_mode: str = "all"
+    # authentik's generated clients read `background_url`; the seed names it `background`.
+    background_url: str = ""
+    policy_engine_mode: PolicyEngineMode = "all"
     compatibility_mode: bool = False
     export_url: str
-    layout: str = "stacked"
-    denied_action: str = "message_continue"
+    layout: Layout = "stacked"
+    denied_action: DeniedAction = "message_continue"
 
 
 class Stage(BaseModel):
@@ -47,13 +72,14 @@ class StageBinding(BaseModel):
     evaluate_on_plan: bool = True
     re_evaluate_policies: bool = False
     order: int
-    policy_engine_mode: str = "all"
-    invalid_response_action: str = "retry"
+    policy_engine_mode: PolicyEngineMode = "all"
+    invalid_response_action: InvalidResponseAction = "retry"
 
 
 class FlowPlan(BaseModel):
-    current_stage: StageBinding | None
-    next_planned_stage: StageBinding | None
+    # Required and never null in the schema: a finished plan stands at its end stage.
+    current_stage: StageBinding
+    next_planned_stage: StageBinding
     plan_context: dict[str, Any] = Field(default_factory=dict)
     session_id: str
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -75,8 +75,12 @@ class FlowService:
     async def get(self, flow_id: str) -> Flow:
         return await self.repo.get(flow_id)
 
-    async def create(self, body: FlowCreate, *, rename_clashes: bool = False) -> Flow:
+    async def create(
+        self, body: FlowCreate, *, rename_clashes: bool = False, flow_id: str | None = None
+    ) -> Flow:
         values = body.model_dump(mode="json", exclude_unset=True, exclude_none=True)
+        if flow_id is not None:
+            values["id"] = flow_id
         self.validate_graph(body.data, is_component=bool(body.is_component))
         name = next_free(body.name, await self.repo.owner_names(self.scope.user_id, body.name))
         values["name"] = name
@@ -89,6 +93,19 @@ class FlowService:
         if body.project_id:
             await self.projects.get(body.project_id)
         return await self.repo.create(**values)
+
+    async def upsert(
+        self, flow_id: str, body: FlowCreate, before_create: Callable[[], None]
+    ) -> tuple[Flow, bool]:
+        """Langflow's PUT: update the flow with this id, or create it with this id
+        (`before_create` checks the caller may create). (flow, created)."""
+        if await self.repo.find(flow_id) is not None:
+            update = FlowUpdate.model_validate(body.model_dump(exclude_unset=True))
+            return await self.update(flow_id, update), False
+        if await self.repo.id_taken(flow_id):
+            raise NotFoundError(f"flow {flow_id} not found", field="flow_id")
+        before_create()
+        return await self.create(body, flow_id=flow_id), True
 
     async def import_docs(
         self, docs: Sequence[dict[str, Any]], project_id: str | None, source: str = "upload"

@@ -36,6 +36,9 @@ from flowdeck.services.graphs import DbGraphSource
 SESSION_RUNS = 20
 FINISHED_STEP = frozenset({"completed", "failed"})
 NAMESPACE = uuid.UUID("6f1c2b1e-3d4a-5b6c-8d7e-9f0a1b2c3d4e")
+# A flow run serves its caller: of the schema's designations (an enum), `authorization`
+# fits; the flow's own type is in the plan context (`flow_type`).
+DESIGNATION = "authorization"
 
 
 class NoFlowPlanError(InvalidInputError):
@@ -201,10 +204,12 @@ class PlanService:
         current: StagePoint | None,
     ) -> FlowPlan:
         following = _next_stage(plan, current)
+        # The schema's stages are never null: where no step is left, the plan's end stands.
+        end = _binding(flow, target, _end_of(plan))
         return FlowPlan(
-            current_stage=_binding(flow, target, current) if current else None,
-            next_planned_stage=_binding(flow, target, following) if following else None,
-            plan_context=_context(plan),
+            current_stage=_binding(flow, target, current) if current else end,
+            next_planned_stage=_binding(flow, target, following) if following else end,
+            plan_context={**_context(plan), "flow_type": flow.flow_type},
             session_id=key,
         )
 
@@ -228,6 +233,15 @@ def _next_stage(plan: RunPlan, current: StagePoint | None) -> StagePoint | None:
     return next((s for s in after if s.state == "pending"), None)
 
 
+def _end_of(plan: RunPlan) -> StagePoint:
+    """The stage after the last step: where a finished plan stands."""
+    last = max((s.layer for s in plan.stages), default=-1)
+    return StagePoint(id=END_STAGE, type_name="End", name="End", kind="end", layer=last + 1)
+
+
+END_STAGE = "__end__"
+
+
 def _uuid(*parts: str) -> str:
     return str(uuid.uuid5(NAMESPACE, ":".join(parts)))
 
@@ -239,8 +253,9 @@ def _flow_ref(flow: Flow) -> InspectorFlow:
         name=flow.name,
         slug=flow.slug,
         title=flow.name,
-        designation=flow.flow_type,
+        designation=DESIGNATION,
         background=flow.icon or "",
+        background_url=flow.icon or "",
         export_url=f"/api/v1/flows/{flow.id}",
     )
 

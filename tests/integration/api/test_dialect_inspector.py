@@ -43,6 +43,7 @@ FLOW_KEYS = {
     "title",
     "designation",
     "background",
+    "background_url",
     "policy_engine_mode",
     "compatibility_mode",
     "export_url",
@@ -75,8 +76,6 @@ def component(binding: Json | None) -> str | None:
 def check_schema(plan: Json, flow: Json) -> None:
     assert set(plan) == {"current_stage", "next_planned_stage", "plan_context", "session_id"}
     for binding in (plan["current_stage"], plan["next_planned_stage"]):
-        if binding is None:
-            continue
         assert set(binding) == BINDING_KEYS
         assert binding["pk"] == binding["policybindingmodel_ptr_id"]
         assert binding["target"] == flow["id"]
@@ -86,6 +85,8 @@ def check_schema(plan: Json, flow: Json) -> None:
         assert set(owner) == FLOW_KEYS
         assert owner["pk"] == flow["id"]
         assert owner["slug"] == flow["slug"]
+        assert owner["designation"] == "authorization"  # an enum value of the schema
+    assert plan["plan_context"]["flow_type"] == flow["flow_type"]
 
 
 async def test_plan_of_a_waiting_run_then_completed(client: httpx.AsyncClient) -> None:
@@ -138,7 +139,10 @@ async def test_plan_of_a_waiting_run_then_completed(client: httpx.AsyncClient) -
         "ChatOutput",
     ]
     assert component(done["current_plan"]["current_stage"]) == "ChatOutput"
-    assert done["current_plan"]["next_planned_stage"] is None
+    # The schema's stages are never null: past the last step, the plan stands at its end.
+    end = done["current_plan"]["next_planned_stage"]
+    assert component(end) == "End"
+    assert end["order"] == 3
     assert done["current_plan"]["plan_context"]["state"] == "completed"
     assert [s["state"] for s in done["current_plan"]["plan_context"]["stages"]] == ["completed"] * 3
 

@@ -98,16 +98,24 @@ async def test_build_events_streaming_order(app: FastAPI, client: httpx.AsyncCli
     ).json()
     resp = await client.get(f"/api/v1/build/{job['job_id']}/events")
     events = ndjson(resp.content)
-    names = [e["event"] for e in events if e["event"] != "state"]
+    # Langflow's stream: Langflow's events only, vertices_sorted first and end last.
+    names = [e["event"] for e in events]
     assert names[0] == "vertices_sorted"
     assert names[-1] == "end"
+    assert not {"state", "waiting", "log"} & set(names)
     assert names.count("end_vertex") == 2
     assert names.count("build_start") == 2
     first_end = next(e for e in events if e["event"] == "end_vertex")
     assert first_end["data"]["build_data"]["id"] == "in"
     assert first_end["data"]["build_data"]["valid"] is True
-    states = [e["data"]["state"] for e in events if e["event"] == "state"]
+    # flowdeck's own events when asked for.
+    asked = await client.get(
+        f"/api/v1/build/{job['job_id']}/events", params={"flowdeck_events": "true"}
+    )
+    own = ndjson(asked.content)
+    states = [e["data"]["state"] for e in own if e["event"] == "state"]
     assert states == ["queued", "running", "completed"]
+    assert [e["event"] for e in own if e["event"] != "state"] == names
 
 
 async def test_build_events_polling_and_direct(app: FastAPI, client: httpx.AsyncClient) -> None:

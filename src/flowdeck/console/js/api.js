@@ -136,7 +136,8 @@ export async function followRun(runId, { signal, onEvent }) {
   while (!ended) {
     try {
       await readEvents("GET", `/api/v1/build/${encodeURIComponent(runId)}/events`, {
-        query: { event_delivery: "streaming", cursor: cursor || undefined },
+        // flowdeck_events: the run page and the playground show states and questions too.
+        query: { event_delivery: "streaming", cursor: cursor || undefined, flowdeck_events: true },
         signal,
         onEvent: counted,
       });

@@ -108,6 +108,12 @@ class FlowRepository(Repository[Flow]):
             return await self.get(flow_id)
         return row  # type: ignore[no-any-return]
 
+    async def id_taken(self, flow_id: str) -> bool:
+        """Whether any flow holds this id, in any tenant and deleted ones too: an upsert
+        may not create a flow there (it answers 404, as for a flow it cannot see)."""
+        stmt = select(Flow.id).where(Flow.id == flow_id)
+        return (await self.session.execute(stmt)).first() is not None
+
     async def by_ids(self, ids: Sequence[str]) -> list[Flow]:
         return await self.list(Flow.id.in_(list(ids)), order_by=(Flow.name,)) if ids else []
 
