@@ -17,6 +17,7 @@ import orjson
 from flowdeck.engine.components.base import Component, Input, Output
 from flowdeck.engine.components.registry import ComponentRegistry
 from flowdeck.engine.types import DataType
+from flowdeck.services.flow_files import starter_flows
 
 # Langflow's field types: what the canvas renders for a field of each port type.
 _FIELD_TYPES = {
@@ -144,3 +145,43 @@ def node_for(registry: ComponentRegistry, type_name: str) -> dict[str, Any] | No
     cls = type(component)
     found: dict[str, Any] = component_types(registry)[cls.category][cls.type_name]
     return found
+
+
+def full_node(registry: ComponentRegistry, node: dict[str, Any]) -> dict[str, Any]:
+    """A Langflow canvas node with its type's whole `data.node`, the stored values kept.
+
+    Shipped flows store only the fields they set; Langflow's canvas needs every field's
+    description to draw the node.
+    """
+    data = node.get("data")
+    if not isinstance(data, dict):
+        return node
+    base = node_for(registry, str(data.get("type", "")))
+    if base is None:
+        return node
+    found = data.get("node")
+    stored: dict[str, Any] = found if isinstance(found, dict) else {}
+    merged: dict[str, Any] = orjson.loads(orjson.dumps(base))
+    template = merged["template"]
+    for name, field in (stored.get("template") or {}).items():
+        if isinstance(field, dict) and isinstance(template.get(name), dict):
+            template[name].update(field)
+        else:
+            template[name] = field
+    merged.update({k: v for k, v in stored.items() if k != "template"})
+    return {**node, "data": {**data, "node": merged}}
+
+
+@lru_cache(maxsize=4)
+def _starters(registry: ComponentRegistry) -> bytes:
+    docs = starter_flows()
+    for doc in docs:
+        graph = doc.get("data") or {}
+        graph["nodes"] = [full_node(registry, n) for n in graph.get("nodes") or []]
+    return orjson.dumps(docs)
+
+
+def starter_projects(registry: ComponentRegistry) -> list[dict[str, Any]]:
+    """The shipped flows with full Langflow nodes (fresh copies, safe to change)."""
+    docs: list[dict[str, Any]] = orjson.loads(_starters(registry))
+    return docs
