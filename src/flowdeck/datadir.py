@@ -1,13 +1,15 @@
 """The server's files on disk are its user's alone: data directory 0700, database and key 0600.
 
 The data directory holds the SQLite database (every flow, run and hashed credential), the
-generated JWT signing key and uploaded files; other local users must read none of them.
+generated JWT signing key, the first superuser's generated password and uploaded files;
+other local users must read none of them.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,24 @@ def write_private(path: Path, text: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     with os.fdopen(fd, "w") as out:
         out.write(text)
+
+
+def kept_secret(path: Path, make: Callable[[], str]) -> tuple[str, bool]:
+    """The secret stored at `path`, made (0600) when missing; whether it was made now.
+
+    Processes starting together agree: the file is created exclusively, and the one that
+    loses the race reads the winner's.
+    """
+    if not path.exists():
+        private_dir(path.parent)
+        value = make()
+        try:
+            write_private(path, value)
+            return value, True
+        except FileExistsError:
+            pass
+    tighten(path)
+    return path.read_text().strip(), False
 
 
 def private_sqlite(db_url: str) -> None:

@@ -190,16 +190,14 @@ class Settings(BaseSettings):
         """The JWT key: the setting, or one generated once and kept in the data dir."""
         if self.secret_key:
             return self.secret_key
-        from flowdeck.datadir import private_dir, tighten, write_private
+        from flowdeck.datadir import kept_secret
 
-        path = self.data_dir / "secret_key"
-        if path.exists():
-            tighten(path)
-            return path.read_text().strip()
-        private_dir(self.data_dir)
-        key = secrets.token_urlsafe(48)
-        write_private(path, key)
-        return key
+        return kept_secret(self.data_dir / "secret_key", lambda: secrets.token_urlsafe(48))[0]
+
+    @property
+    def password_file(self) -> Path:
+        """Where the first superuser's generated password is kept (no password, no auto-login)."""
+        return self.data_dir / "superuser_password"
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -196,6 +196,48 @@ def test_components_lists_the_registry() -> None:
         assert name in proc.stdout
 
 
+def test_validate_warns_when_custom_code_is_disabled(tmp_path: Path) -> None:
+    flow = _python_flow(tmp_path)
+    warned = flowdeck("validate", flow)
+    assert warned.returncode == 0, warned.stderr
+    assert warned.stdout == "valid: 3 components, 2 edges\n"
+    assert "warning: Python Function (fn) runs custom code" in warned.stderr
+    assert "FLOWDECK_ALLOW_CUSTOM_CODE=true" in warned.stderr
+    allowed = flowdeck("validate", flow, env={"FLOWDECK_ALLOW_CUSTOM_CODE": "true"})
+    assert allowed.returncode == 0
+    assert allowed.stderr == ""
+
+
+def test_an_edge_from_a_node_of_unknown_type_names_the_type(tmp_path: Path) -> None:
+    flow = write_flow(
+        tmp_path / "typo.json",
+        [{"id": "in", "type": "ChatInptu"}, {"id": "out", "type": "ChatOutput"}],
+        [{"from": "in.message", "to": "out.input_value"}],
+    )
+    proc = flowdeck("validate", flow)
+    assert_clean_failure(proc, "edge to out starts at a node of unknown type 'ChatInptu'")
+    assert "missing node" not in proc.stderr
+
+
+def test_components_shows_every_field_name_whole_on_a_narrow_terminal() -> None:
+    proc = flowdeck("components", env={"COLUMNS": "40"})
+    assert proc.returncode == 0, proc.stderr
+    assert "…" not in proc.stdout
+    listed = json.loads(flowdeck("components", "--json").stdout)
+    for item in listed:
+        assert item["type"] in proc.stdout
+        for field in item["inputs"]:
+            assert f"{field['name']}{'*' if field['required'] else ''}: " in proc.stdout
+
+
+def test_version() -> None:
+    from flowdeck import __version__
+
+    proc = flowdeck("--version")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"flowdeck {__version__}\n"
+
+
 def test_components_json() -> None:
     proc = flowdeck("components", "--json")
     assert proc.returncode == 0, proc.stderr

@@ -50,12 +50,14 @@ class EmbeddedServer:
     def start(self) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWDECK_")}
         env.update(
-            NO_PROXY="127.0.0.1,localhost",
-            FLOWDECK_DATA_DIR=str(self.data),
-            FLOWDECK_SUPERUSER="admin",
-            FLOWDECK_SUPERUSER_PASSWORD=PASSWORD,
-            FLOWDECK_SECRET_KEY="restart-secret-key-long-enough-for-hs256",
-            **self.settings,
+            {
+                "NO_PROXY": "127.0.0.1,localhost",
+                "FLOWDECK_DATA_DIR": str(self.data),
+                "FLOWDECK_SUPERUSER": "admin",
+                "FLOWDECK_SUPERUSER_PASSWORD": PASSWORD,
+                "FLOWDECK_SECRET_KEY": "restart-secret-key-long-enough-for-hs256",
+                **self.settings,
+            }
         )
         log = (self.data.parent / "server.log").open("ab")
         self.proc = subprocess.Popen(

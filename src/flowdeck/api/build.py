@@ -15,22 +15,23 @@ from flowdeck.access.declare import public, requires
 from flowdeck.access.guard import guarded_router
 from flowdeck.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep
 from flowdeck.db.models import Run, User
+from flowdeck.db.models.runs import PUBLIC_CLIENT
 from flowdeck.db.repositories.base import Scope
 from flowdeck.db.repositories.flows import FlowRepository
 from flowdeck.db.repositories.run_records import RunRepository
 from flowdeck.engine.events import FLOWDECK_EVENTS, encode_event
 from flowdeck.errors import InvalidStateError, NotFoundError, PermissionDeniedError
 from flowdeck.schemas.common import Count, FlowdeckEvents, QueryBool
+from flowdeck.schemas.monitor import MessageRead
 from flowdeck.services.container import Services
 from flowdeck.services.execution import events_since, start_run
+from flowdeck.services.monitor import MonitorService
 
 router = guarded_router(prefix="/api/v1", tags=["Chat"])
 
 Delivery = Literal["streaming", "polling", "direct"]
 NDJSON = "application/x-ndjson"
 POLL_WAIT = 1.0
-# Run.meta key of runs that build_public_tmp started: the client_id cookie they belong to.
-PUBLIC_CLIENT = "public_client_id"
 
 
 def build_request(
@@ -257,6 +258,34 @@ async def cancel_public_build(
 ) -> dict[str, Any]:
     run = await _public_job(services, job_id, request.cookies.get("client_id"))
     return await _cancel(services, run)
+
+
+@router.get("/build_public_tmp/{flow_id}/messages", response_model=list[MessageRead])
+@public
+async def get_public_chat_messages(
+    flow_id: str,
+    request: Request,
+    session: SessionDep,
+    session_id: str | None = None,
+    sender: str | None = None,
+    sender_name: str | None = None,
+    order_by: str | None = "id",
+) -> list[MessageRead]:
+    """The messages of the caller's own public sessions of a PUBLIC flow (its client_id
+    cookie); without the cookie there are none."""
+    flow = await _public_flow(session, flow_id)
+    client_id = request.cookies.get("client_id")
+    if not client_id:
+        return []
+    monitor = MonitorService(session, Scope(flow.tenant_id, flow.user_id, True))
+    return await monitor.list_messages(
+        flow_id=flow.id,
+        session_id=session_id,
+        sender=sender,
+        sender_name=sender_name,
+        order_by=order_by,
+        public_client=client_id,
+    )
 
 
 async def _public_flow(session: SessionDep, flow_id: str) -> Any:

@@ -23,12 +23,13 @@ from flowdeck.schemas.flows import (
     FlowHeader,
     FlowRead,
     FlowUpdate,
+    GraphDump,
     Page,
 )
+from flowdeck.services.component_types import starter_projects
 from flowdeck.services.flow_files import (
     export,
     read_flow_file,
-    starter_flows,
     strip_secrets,
     zip_flows,
     zip_name,
@@ -105,16 +106,16 @@ async def download_multiple_file(flow_ids: IdList, flows: FlowsDep) -> Response:
 
 @both(router, "GET", "/flows/basic_examples/", response_model=list[FlowRead])
 @requires(Module.FLOWS, Op.READ)
-async def read_basic_examples(user: CurrentUser) -> list[FlowRead]:
-    """The flows shipped with flowdeck."""
-    return [FlowRead.model_validate(doc) for doc in starter_flows()]
+async def read_basic_examples(services: ServicesDep) -> list[FlowRead]:
+    """The flows shipped with flowdeck, their nodes in Langflow's full shape."""
+    return [FlowRead.model_validate(doc) for doc in starter_projects(services.engine.registry)]
 
 
-@both(router, "GET", "/starter-projects/")
+@both(router, "GET", "/starter-projects/", response_model=list[GraphDump])
 @requires(Module.FLOWS, Op.READ)
-async def get_starter_projects(user: CurrentUser) -> list[dict[str, Any]]:
-    """The shipped flows as graph documents."""
-    return starter_flows()
+async def get_starter_projects(services: ServicesDep) -> list[GraphDump]:
+    """The shipped flows as Langflow's graph dumps: `{data, name, description, ...}`."""
+    return [GraphDump.model_validate(doc) for doc in starter_projects(services.engine.registry)]
 
 
 @both(router, "POST", "/flows/", response_model=FlowRead, status_code=201)

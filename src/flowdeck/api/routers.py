@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from flowdeck.api import (
     api_keys,
     build,
+    components,
     configs,
     console,
     docs,
@@ -52,6 +53,7 @@ ROUTERS: list[APIRouter] = [
     api_keys.router,
     runs.router,
     flows.router,
+    components.router,
     flow_versions.router,
     projects.router,
     projects.folders_router,

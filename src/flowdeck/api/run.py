@@ -1,4 +1,5 @@
-"""Run a flow and get its result: simplified, advanced, and webhook runs (Langflow's paths)."""
+"""Run a flow and get its result: simplified, advanced, and webhook runs (Langflow's paths),
+and the simplified run of a flow's draft, published version or named version."""
 
 from __future__ import annotations
 
@@ -6,16 +7,16 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import orjson
-from fastapi import Body, Request
+from fastapi import Body, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from flowdeck.access.catalog import Module, Op
 from flowdeck.access.declare import requires
 from flowdeck.access.guard import guarded_router
 from flowdeck.api.deps import RunCaller, ScopeDep, ServicesDep
 from flowdeck.api.responses import JSON
-from flowdeck.db.models import Flow, Run
+from flowdeck.db.models import Flow, Run, User
 from flowdeck.db.repositories.base import Scope
 from flowdeck.engine.events import FLOWDECK_EVENTS
 from flowdeck.errors import InvalidInputError
@@ -24,6 +25,7 @@ from flowdeck.schemas.common import FlowdeckEvents, QueryBool
 from flowdeck.services.caches import flow_cache
 from flowdeck.services.container import Services
 from flowdeck.services.execution import events_since, failed_component, start_run, wait_for_end
+from flowdeck.services.flow_versions import version_to_run
 
 router = guarded_router(prefix="/api/v1", tags=["Base"])
 
@@ -37,6 +39,19 @@ class SimplifiedRunRequest(BaseModel):
     session_id: str | None = None
     # Langflow's SDKs ask for a stream in the body; `?stream=true` does the same.
     stream: StrictBool = False
+
+
+class StagedRunRequest(BaseModel):
+    """The seed's body: the run request under `input_request`, with an optional `context`.
+
+    A bare SimplifiedRunRequest is read too, so a client of `/run/{flow}` works unchanged.
+    """
+
+    # Forbidding other keys tells the two shapes apart (and names a misspelt key).
+    model_config = ConfigDict(extra="forbid")
+
+    input_request: SimplifiedRunRequest | None = None
+    context: dict[str, Any] | None = None
 
 
 class AdvancedInput(BaseModel):
@@ -110,6 +125,94 @@ async def simplified_run_flow(
     stream = stream or req.pop("stream")
     run = await start_run(services, flow=flow, user=user, trigger="api", request=req)
     return await run_and_answer(services, run, stream, flowdeck_events)
+
+
+def staged_request(body: StagedRunRequest | SimplifiedRunRequest | None) -> dict[str, Any]:
+    """The run request of a staged run body, in either of its two shapes."""
+    if isinstance(body, StagedRunRequest):
+        req = (body.input_request or SimplifiedRunRequest()).model_dump()
+        if body.context:
+            req["context"] = body.context  # recorded with the run
+        return req
+    return (body or SimplifiedRunRequest()).model_dump()
+
+
+async def run_staged(
+    services: Services,
+    scope: Scope,
+    user: User,
+    ref: str,
+    body: StagedRunRequest | SimplifiedRunRequest | None,
+    stream: bool,
+    *,
+    published: bool = False,
+    label: str | None = None,
+) -> Any:
+    """Run the draft of a flow, or (published, label) a frozen version of it."""
+    flow = await _flow(services, scope, ref)
+    req = staged_request(body)
+    if not published and label is None:
+        run = await start_run(services, flow=flow, user=user, trigger="api", request=req)
+        return await run_and_answer(services, run, stream)
+    version = await version_to_run(services.db, scope, flow, label)
+    graph = services.graphs.for_version(version, req.get("tweaks") or None)
+    run = await start_run(
+        services,
+        flow=flow,
+        user=user,
+        trigger="api",
+        request=req,
+        flow_version_id=version.id,
+        graph=graph,
+        meta={"flow_version": version.version},
+    )
+    return await run_and_answer(services, run, stream)
+
+
+StagedBody = Annotated[StagedRunRequest | SimplifiedRunRequest | None, Body()]
+
+
+@router.post("/run/dev/{flow_id_or_name}")
+@requires(Module.RUNS, Op.WRITE, cookie=False)
+async def simplified_run_dev_flow(
+    flow_id_or_name: str,
+    services: ServicesDep,
+    user: RunCaller,
+    scope: ScopeDep,
+    body: StagedBody = None,
+    stream: QueryBool = False,
+) -> Any:
+    """Run the flow's draft: what its editor saved last."""
+    return await run_staged(services, scope, user, flow_id_or_name, body, stream)
+
+
+@router.post("/run/online/{flow_id_or_name}")
+@requires(Module.RUNS, Op.WRITE, cookie=False)
+async def simplified_run_online_flow(
+    flow_id_or_name: str,
+    services: ServicesDep,
+    user: RunCaller,
+    scope: ScopeDep,
+    body: StagedBody = None,
+    stream: QueryBool = False,
+) -> Any:
+    """Run the flow's published version; 404 when nothing is published."""
+    return await run_staged(services, scope, user, flow_id_or_name, body, stream, published=True)
+
+
+@router.post("/run/release/{flow_id_or_name}")
+@requires(Module.RUNS, Op.WRITE, cookie=False)
+async def simplified_run_release_flow(
+    flow_id_or_name: str,
+    services: ServicesDep,
+    user: RunCaller,
+    scope: ScopeDep,
+    v: Annotated[str, Query(min_length=1)],
+    body: StagedBody = None,
+    stream: QueryBool = False,
+) -> Any:
+    """Run the flow's version named `v`."""
+    return await run_staged(services, scope, user, flow_id_or_name, body, stream, label=v)
 
 
 @router.post("/run/advanced/{flow_id_or_name}")

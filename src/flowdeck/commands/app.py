@@ -47,6 +47,14 @@ def _typer_command(
     app.command(name, help=help)(command)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from flowdeck import __version__
+
+        typer.echo(f"flowdeck {__version__}")
+        raise typer.Exit()
+
+
 def build_app() -> typer.Typer:
     """The full typer app; slower to import, used for every command but the hot path."""
     app = typer.Typer(
@@ -56,6 +64,18 @@ def build_app() -> typer.Typer:
         add_completion=False,
         pretty_exceptions_enable=False,
     )
+
+    @app.callback()
+    def root(
+        version: bool = typer.Option(
+            False,
+            "--version",
+            is_eager=True,
+            callback=_print_version,
+            help="Print the version and exit.",
+        ),
+    ) -> None:
+        """flowdeck: run Langflow-format flows, and serve them."""
 
     @app.command("components")
     def components(

@@ -19,19 +19,23 @@ def components_command(*, as_json: bool = False) -> int:
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=f"{len(described)} components", show_lines=True)
-    table.add_column("Type", style="bold cyan", no_wrap=True)
-    table.add_column("Category")
-    table.add_column("Inputs (* required)")
-    table.add_column("Outputs")
+    rows = []
     for item in described:
         names = [item["type"], *item["aliases"]]
-        inputs = "\n".join(
-            f"{i['name']}{'*' if i['required'] else ''}: {i['type']}" for i in item["inputs"]
-        )
-        outputs = "\n".join(f"{o['name']}: {o['type']}" for o in item["outputs"])
-        table.add_row(
-            escape("\n".join(names)), escape(item["category"]), escape(inputs), escape(outputs)
-        )
-    Console().print(table)
+        inputs = [f"{i['name']}{'*' if i['required'] else ''}: {i['type']}" for i in item["inputs"]]
+        outputs = [f"{o['name']}: {o['type']}" for o in item["outputs"]]
+        rows.append((names, [item["category"]], inputs, outputs))
+    # Every name is shown whole: the table is as wide as its longest lines need, even when
+    # that is wider than the terminal (a narrow terminal wraps it; nothing is cut).
+    widths = [max((len(line) for row in rows for line in row[c]), default=0) for c in range(4)]
+    headers = ("Type", "Category", "Inputs (* required)", "Outputs")
+    widths = [max(w, len(h)) for w, h in zip(widths, headers, strict=True)]
+    console = Console()
+    console.width = max(console.width, sum(widths) + 3 * len(widths) + 1)
+    table = Table(title=f"{len(described)} components", show_lines=True)
+    for header, width in zip(headers, widths, strict=True):
+        table.add_column(header, min_width=width, no_wrap=True, overflow="fold")
+    for row in rows:
+        table.add_row(*(escape("\n".join(cell)) for cell in row))
+    console.print(table)
     return 0

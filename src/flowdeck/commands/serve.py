@@ -1,4 +1,4 @@
-"""`flowdeck serve`: the HTTP server (uvicorn), settings checked before it starts."""
+"""`flowdeck serve`: the HTTP server (uvicorn); settings and dependencies checked first."""
 
 from __future__ import annotations
 
@@ -19,6 +19,15 @@ def serve_command(host: str | None, port: int | None, workers: int | None) -> in
     except SettingsError as exc:
         print(f"flowdeck: {exc.message}", file=sys.stderr)
         return 2
+    from flowdeck.commands.preflight import PreflightError, banner, preflight
+
+    try:
+        preflight(settings)
+    except PreflightError as exc:
+        print(f"flowdeck: {exc.message}", file=sys.stderr)
+        return 1
+    sys.stdout.write(banner(settings))
+    sys.stdout.flush()
     import uvicorn
 
     uvicorn.run(

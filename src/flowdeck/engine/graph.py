@@ -174,20 +174,26 @@ def _apply_tweaks(
                 vertex.params[fld] = value
 
 
+def _unbound(node_id: str, declared: Mapping[str, str]) -> str:
+    # A node the document declares but that has no vertex failed to bind: its type is unknown.
+    if node_id in declared:
+        return f"a node of unknown type {declared[node_id]!r}"
+    return "a missing node"
+
+
 def _bind_edges(
     spec: FlowSpec, vertices: dict[str, Vertex], issues: list[GraphIssue]
 ) -> list[Edge]:
     edges: list[Edge] = []
+    declared = {n.id: n.type for n in spec.nodes}
     for es in spec.edges:
         src, dst = vertices.get(es.source), vertices.get(es.target)
         if src is None:
-            issues.append(
-                GraphIssue(es.source, None, f"edge to {es.target} starts at a missing node")
-            )
+            what = _unbound(es.source, declared)
+            issues.append(GraphIssue(es.source, None, f"edge to {es.target} starts at {what}"))
         if dst is None:
-            issues.append(
-                GraphIssue(es.target, None, f"edge from {es.source} ends at a missing node")
-            )
+            what = _unbound(es.target, declared)
+            issues.append(GraphIssue(es.target, None, f"edge from {es.source} ends at {what}"))
         if src is None or dst is None:
             continue
         out = src.component.output(es.source_output)

@@ -121,6 +121,22 @@ class FlowRead(BaseModel):
         return self.project_id
 
 
+class GraphData(BaseModel):
+    nodes: list[dict[str, Any]] = Field(default_factory=list)
+    edges: list[dict[str, Any]] = Field(default_factory=list)
+    viewport: dict[str, Any] | None = None
+
+
+class GraphDump(BaseModel):
+    """A flow as Langflow's starter projects answer it."""
+
+    data: GraphData
+    name: str
+    description: str | None = None
+    endpoint_name: str | None = None
+    is_component: bool = False
+
+
 class FlowHeader(BaseModel):
     """The few fields a flow list needs (`header_flows=true`); data only for components."""
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -26,6 +25,7 @@ from flowdeck.runs.caps import RecordCaps
 from flowdeck.runs.queue import RunQueue
 from flowdeck.runs.service import RunService
 from flowdeck.runs.states import RunState, on_hold
+from flowdeck.services.first_start import FirstPassword, announce, first_password
 from flowdeck.services.graphs import DbGraphSource, GraphCache
 from flowdeck.services.registry_lookup import DbRegistries
 from flowdeck.settings import Settings
@@ -82,6 +82,7 @@ class Services:
     # Seals and opens the registries' secrets (provider API keys, MCP env and headers).
     secrets: SecretBox | None = None
     _prehash: Future[str] | None = field(default=None, repr=False)
+    _first: FirstPassword | None = field(default=None, repr=False)
 
     @classmethod
     def build(
@@ -180,11 +181,9 @@ class Services:
         On a new SQLite database the superuser is surely missing: its password hash (argon2,
         ~0.2 s of CPU, which releases the GIL) is computed while the app is being built.
         """
-        s = self.settings
-        wanted = s.superuser_password or s.auto_login
-        if wanted and self._prehash is None and self._new_sqlite_database():
+        if self._prehash is None and self._new_sqlite_database():
             pool = ThreadPoolExecutor(1, thread_name_prefix="flowdeck-start")
-            self._prehash = pool.submit(hash_password, _first_password(s))
+            self._prehash = pool.submit(hash_password, self._first_password().value)
             pool.shutdown(wait=False)  # the hash runs on; the thread ends with it
 
     async def start(self) -> None:
@@ -311,12 +310,13 @@ class Services:
             existing = (
                 await session.execute(select(User).where(User.username == s.superuser))
             ).scalar_one_or_none()
-            if existing is None and (s.superuser_password or s.auto_login):
+            created = existing is None
+            if existing is None:
                 # Hashing (argon2) takes ~0.2 s: off the event loop, and only when needed.
                 password_hash = (
                     prehash.result()
                     if prehash is not None
-                    else await asyncio.to_thread(hash_password, _first_password(s))
+                    else await asyncio.to_thread(hash_password, self._first_password().value)
                 )
                 existing = User(
                     tenant_id=tenant.id,
@@ -328,6 +328,14 @@ class Services:
                 await session.flush()
                 await bind_role(session, tenant.id, existing.id, TENANT_ADMIN)
                 log.info("created superuser %r", s.superuser)
+        first = self._first
+        if created and first is not None and first.generated:
+            announce(s, first.value)
+
+    def _first_password(self) -> FirstPassword:
+        if self._first is None:
+            self._first = first_password(self.settings)
+        return self._first
 
     async def _recover(self) -> None:
         """Requeue queued runs; fail or retry runs that a previous process left running."""
@@ -349,8 +357,3 @@ class Services:
                     RunState.FAILED,
                     changes={"error": "the server stopped while this run was in progress"},
                 )
-
-
-def _first_password(settings: Settings) -> str:
-    # Auto-login without a password: a random one (the username would break the policy).
-    return settings.superuser_password or secrets.token_urlsafe(24)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from flowdeck.db.database import Database
 from flowdeck.db.models import Flow, FlowVersion
+from flowdeck.db.repositories.base import Scope
 from flowdeck.db.repositories.flows import FlowVersionRepository
 from flowdeck.errors import ConflictError, NotFoundError
 from flowdeck.schemas.flows import FlowUpdate, FlowVersionCreate
@@ -56,21 +58,36 @@ class FlowVersionService:
 
     async def online(self, flow_id: str) -> tuple[Flow, FlowVersion]:
         flow = await self.flows.get(flow_id)
-        version = (
-            await self.repo.find_in(flow.id, flow.online_version_id)
-            if flow.is_online and flow.online_version_id is not None
-            else None
-        )
-        if version is None:
-            raise NotFoundError(f"flow {flow.id} has no published version", field="flow_id")
-        return flow, version
+        return flow, await pick_version(self.repo, flow, None)
 
     async def unpublish(self, flow_id: str) -> Flow:
         return await self.flows.repo.set_online(await self.flows.get(flow_id), None)
 
     async def release(self, flow_id: str, label: str) -> tuple[Flow, FlowVersion]:
         flow = await self.flows.get(flow_id)
-        version = await self.repo.by_label(flow.id, label)
+        return flow, await pick_version(self.repo, flow, label)
+
+
+async def version_to_run(
+    db: Database, scope: Scope, flow: Flow, label: str | None = None
+) -> FlowVersion:
+    """The version a run of `flow` executes: the one named `label`, else the published one.
+
+    Its own short session: a synchronous run holds no connection while it waits.
+    """
+    async with db.session() as session:
+        return await pick_version(FlowVersionRepository(session, scope), flow, label)
+
+
+async def pick_version(repo: FlowVersionRepository, flow: Flow, label: str | None) -> FlowVersion:
+    """The flow's version named `label`, else its published one; NotFoundError if none."""
+    if label is not None:
+        version = await repo.by_label(flow.id, label)
         if version is None:
             raise NotFoundError(f"flow {flow.id} has no version {label!r}", field="v")
-        return flow, version
+        return version
+    published = flow.online_version_id if flow.is_online else None
+    found = await repo.find_in(flow.id, published) if published is not None else None
+    if found is None:
+        raise NotFoundError(f"flow {flow.id} has no published version", field="flow_id")
+    return found

@@ -62,7 +62,10 @@ class MonitorService:
         sender: str | None = None,
         sender_name: str | None = None,
         order_by: str | None = None,
+        public_client: str | None = None,
     ) -> list[MessageRead]:
+        """Messages matching the filters; with `public_client`, only those of the public
+        builds started for that client_id cookie."""
         column, descending = parse_order(order_by)
         rows = await self.messages.search(
             flow_id=flow_id,
@@ -71,6 +74,7 @@ class MonitorService:
             sender_name=sender_name,
             order_by=column,
             descending=descending,
+            public_client=public_client,
         )
         return [MessageRead.model_validate(r) for r in rows]
 

@@ -19,6 +19,23 @@ async def test_console_page_at_root(anon: httpx.AsyncClient) -> None:
     assert missing.json()["detail"]
 
 
+async def test_the_page_says_where_the_docs_are_and_how_to_sign_in(
+    anon: httpx.AsyncClient,
+) -> None:
+    # Read by any client, before (or without) the console's script: the page itself says it.
+    text = (await anon.get("/")).text
+    for link in ('href="/docs"', 'href="/redoc"', 'href="/openapi.json"'):
+        assert link in text
+    assert "POST /api/v1/login" in text
+    assert "FLOWDECK_SUPERUSER_PASSWORD" in text
+    assert "POST /api/v1/api_key/" in text
+    assert "x-api-key" in text
+    # The sign-in form the script draws repeats where the docs and the keys are.
+    script = (await anon.get("/console/js/app.js")).text
+    assert '"/docs"' in script
+    assert "create API keys under API keys" in script
+
+
 async def test_files_are_compressed_and_revalidated(anon: httpx.AsyncClient) -> None:
     resp = await anon.get("/console/js/app.js", headers={"accept-encoding": "gzip"})
     assert resp.status_code == 200

@@ -35,6 +35,7 @@ PUBLIC = {
     ("POST", "/api/v1/build_public_tmp/{flow_id}/flow"),
     ("GET", "/api/v1/build_public_tmp/{job_id}/events"),
     ("POST", "/api/v1/build_public_tmp/{job_id}/cancel"),
+    ("GET", "/api/v1/build_public_tmp/{flow_id}/messages"),
     ("GET", "/api/v1/files/profile_pictures/list"),
     ("GET", "/api/v1/files/profile_pictures/{folder_name}/{file_name}"),
     # The web console's page and files (its data comes from the API, with credentials).

@@ -113,6 +113,13 @@ function renderSignIn(message) {
     h("label", {}, "Password", password),
     h("button", { type: "submit", class: "primary" }, "Sign in"),
     error,
+    h(
+      "p",
+      { class: "muted" },
+      "API docs: ",
+      h("a", { href: "/docs" }, "/docs"),
+      ". Once signed in, create API keys under API keys; clients send them as x-api-key.",
+    ),
   );
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();

@@ -10,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from flowdeck.db.base import Base, Owned, RowScope, Timestamps, UTCDateTime, uuid_pk
 
+# Run.meta key of runs that build_public_tmp started: the client_id cookie they belong to.
+PUBLIC_CLIENT = "public_client_id"
+
 
 class Run(Owned, Timestamps, Base):
     __tablename__ = "runs"

@@ -8,6 +8,7 @@ from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flowdeck.db.models import ChatSession, MessageRecord, Run, Transaction, VertexBuild
+from flowdeck.db.models.runs import PUBLIC_CLIENT
 from flowdeck.db.repositories.base import M, Repository
 from flowdeck.runs.states import TERMINAL
 
@@ -62,8 +63,16 @@ class MessageRepository(_Monitor[MessageRecord]):
         sender_name: str | None = None,
         order_by: str = "timestamp",
         descending: bool = False,
+        public_client: str | None = None,
     ) -> list[MessageRecord]:
         conditions: list[ColumnElement[bool]] = []
+        if public_client is not None:
+            # Only messages of the runs build_public_tmp started for this client_id cookie.
+            runs = select(Run.id).where(
+                Run.meta[PUBLIC_CLIENT].as_string() == public_client,
+                *([Run.flow_id == flow_id] if flow_id else []),
+            )
+            conditions.append(MessageRecord.run_id.in_(runs))
         if flow_id:
             conditions.append(MessageRecord.flow_id == flow_id)
         if session_id:

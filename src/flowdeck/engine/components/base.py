@@ -84,6 +84,8 @@ class Component(ABC):
     output_kind: ClassVar[str | None] = None
     # Loop components may sit on a cycle: edges back into them are allowed.
     allows_loop: ClassVar[bool] = False
+    # Runs code the flow carries: refused unless the host allows custom code.
+    runs_custom_code: ClassVar[bool] = False
 
     _inputs_by_name: ClassVar[dict[str, Input]]
     _outputs_by_name: ClassVar[dict[str, Output]]

@@ -69,6 +69,7 @@ class PythonFunction(Component):
     display_name = "Python Function"
     description = "Call a Python function defined in the flow with the input value."
     category = "custom"
+    runs_custom_code = True
     inputs = (
         Input(
             "code",
