@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from flowdeck.api import (
     api_keys,
     build,
+    businesses,
     configs,
     console,
     docs,
@@ -43,6 +44,7 @@ ROUTERS: list[APIRouter] = [
     login.router,
     users.router,
     tenants.router,
+    businesses.router,
     permissions.router,
     configs.router,
     configs.dictionary_router,
