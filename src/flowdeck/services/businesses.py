@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from flowdeck.db.models import Business, BusinessUserRole
 from flowdeck.db.models.businesses import LEVEL_COLUMNS, MAX_BUSINESS_LEVEL
-from flowdeck.errors import InvalidInputError, InvalidStateError, NotFoundError
+from flowdeck.errors import InvalidStateError, NotFoundError, UnprocessableError
 
 PLACEMENT = ("business_level", *LEVEL_COLUMNS)
 
@@ -82,13 +82,13 @@ async def place(
     for depth, column in enumerate(LEVEL_COLUMNS, start=1):
         value = path[depth - 1]
         if depth < level and not value:
-            raise InvalidInputError(f"a level-{level} business names its {column}", field=column)
+            raise UnprocessableError(f"a level-{level} business names its {column}", field=column)
         if depth == level and value not in (0, own):
-            raise InvalidInputError(
+            raise UnprocessableError(
                 f"{column} of a level-{level} business is its own id", field=column
             )
         if depth > level and value:
-            raise InvalidInputError(f"a level-{level} business has no {column} (0)", field=column)
+            raise UnprocessableError(f"a level-{level} business has no {column} (0)", field=column)
     path[level - 1] = own
     placed = {"business_level": level, **dict(zip(LEVEL_COLUMNS, path, strict=True))}
     moved = row is None or placed != current
@@ -118,7 +118,7 @@ async def _check_parent(
     if parent.business_level != level - 1 or any(
         getattr(parent, LEVEL_COLUMNS[i]) != path[i] for i in range(level - 1)
     ):
-        raise InvalidInputError(
+        raise UnprocessableError(
             f"business {parent_id} is not a level-{level - 1} business on that path",
             field=column,
         )
