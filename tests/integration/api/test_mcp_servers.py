@@ -157,7 +157,8 @@ async def test_bad_configurations_are_refused_naming_the_field(client: httpx.Asy
     missing = await client.post(
         f"{SERVERS}/bad", json={**stdio(), "mcp_scope": 2, "business_id": 999999}
     )
-    assert missing.status_code == 404 and "business_id" in missing.text, missing.text
+    assert missing.status_code == 404, missing.text
+    assert "business_id" in missing.text
     scoped = await add(client, "biz", {**stdio(), "mcp_scope": 2, "business_id": top})
     assert (scoped["mcp_scope"], scoped["business_id"]) == (2, top)
     await add(client, "sub-biz", {**stdio(), "mcp_scope": 2, "business_id": sub})

@@ -55,7 +55,8 @@ async def test_levels_name_their_ancestors_and_hold_their_own_id(tenant: TenantW
         tid,
         0,
     )
-    assert top["is_enable"] is True and top["c_uid"] == top["m_uid"] is not None
+    assert top["is_enable"] is True
+    assert top["c_uid"] == top["m_uid"] is not None
     mid = await _business(tenant, 2, tid)
     low = await _business(tenant, 3, tid, mid["business_id"])
     assert (low["first_business_id"], low["second_business_id"], low["third_business_id"]) == (
@@ -85,7 +86,8 @@ async def test_levels_name_their_ancestors_and_hold_their_own_id(tenant: TenantW
             "second_business_id": mid["business_id"],
         },
     )
-    assert wrong.status_code == 422 and "second_business_id" in wrong.text, wrong.text
+    assert wrong.status_code == 422, wrong.text
+    assert "second_business_id" in wrong.text
     missing = await tenant.admin.post(
         URL,
         json={
@@ -95,7 +97,8 @@ async def test_levels_name_their_ancestors_and_hold_their_own_id(tenant: TenantW
             "first_business_id": 2_000_000_000,
         },
     )
-    assert missing.status_code == 404 and "first_business_id" in missing.text
+    assert missing.status_code == 404
+    assert "first_business_id" in missing.text
     # A business with businesses below it is neither moved nor removed.
     moved = await tenant.admin.patch(
         f"{URL}/{mid['business_id']}", json={"business_level": 1, "first_business_id": 0}
@@ -228,7 +231,8 @@ async def test_resources_of_a_business(tenant: TenantWorld) -> None:
     nowhere = await tenant.admin.post(
         "/api/v1/flows/", json={"name": "x", "data": ECHO, "business_id": 2_000_000_000}
     )
-    assert nowhere.status_code == 404 and "business_id" in nowhere.text
+    assert nowhere.status_code == 404
+    assert "business_id" in nowhere.text
 
 
 async def test_business_roles_grant_on_that_business_flows_only(tenant: TenantWorld) -> None:
@@ -253,7 +257,8 @@ async def test_business_roles_grant_on_that_business_flows_only(tenant: TenantWo
         assert (await worker.get(f"/api/v1/flows/{flow_id}")).status_code == 404
     # Viewer grants READ: changing the business's flow is refused, naming what is missing.
     change = await worker.patch(f"/api/v1/flows/{in_parent}", json={"description": "d"})
-    assert change.status_code == 403 and "flows" in change.text
+    assert change.status_code == 403
+    assert "flows" in change.text
     # Nothing on the tenant's administration comes with a role bound on a business.
     assert (await worker.get(URL)).status_code == 403
 
