@@ -23,6 +23,7 @@ from flowdeck.api import (
     models,
     monitor,
     orgs,
+    people_search,
     permissions,
     projects,
     responses_api,
@@ -48,6 +49,7 @@ ROUTERS: list[APIRouter] = [
     permissions.router,
     configs.router,
     configs.dictionary_router,
+    people_search.router,  # before orgs.router: its /orgs/{org_id} would take these paths
     orgs.router,
     models.router,
     mcp_servers.router,

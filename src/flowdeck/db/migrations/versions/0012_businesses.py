@@ -1,5 +1,5 @@
 """businesses (three levels per tenant) and the roles bound to users on them; flows, projects
-and MCP servers belong to a business through a foreign key
+and MCP servers belong to a business through a foreign key; group members get is_leader
 
 Before this there was no businesses table, so any business_id already stored named nothing:
 it is cleared before the foreign keys are added (a flow or project then belongs to no
@@ -97,6 +97,13 @@ def upgrade() -> None:
             op.f(f"ix_business_user_roles_{column}"), "business_user_roles", [column], unique=False
         )
 
+    # Group members get the seed's is_leader (the org and group user searches sort by it).
+    with op.batch_alter_table("user_group_members") as batch:
+        batch.add_column(sa.Column("is_leader", sa.Boolean(), nullable=True))
+    op.execute("UPDATE user_group_members SET is_leader = false")
+    with op.batch_alter_table("user_group_members") as batch:
+        batch.alter_column("is_leader", existing_type=sa.Boolean(), nullable=False)
+
     op.execute("UPDATE flows SET business_id = NULL WHERE business_id IS NOT NULL")
     op.execute("DELETE FROM mcp_servers WHERE business_id IS NOT NULL")
     with op.batch_alter_table("projects") as batch:
@@ -130,5 +137,7 @@ def downgrade() -> None:
             batch.drop_index(f"ix_{table}_business_id")
     with op.batch_alter_table("projects") as batch:
         batch.drop_column("business_id")
+    with op.batch_alter_table("user_group_members") as batch:
+        batch.drop_column("is_leader")
     op.drop_table("business_user_roles")
     op.drop_table("businesses")
