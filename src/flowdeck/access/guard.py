@@ -43,9 +43,11 @@ async def authorize(request: Request, access: Access) -> Principal:
         raise PermissionDeniedError(
             f"you hold no role in tenant {tenant_id}", field=TENANT_HEADER, tenant_id=tenant_id
         )
-    if access.priv_id is not None and not principal.can(access.priv_id):
-        assert access.privilege is not None
-        refuse(access.privilege)
+    if access.priv_id is not None:
+        if not principal.can(access.priv_id):
+            assert access.privilege is not None
+            refuse(access.privilege)
+        principal = principal.acting_for(access.priv_id)
     request.state.principal = principal
     return principal
 

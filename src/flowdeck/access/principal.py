@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import bindparam, or_, select, union
+from sqlalchemy.orm import aliased
 
 from flowdeck.access.catalog import ALL_PRIVILEGES, TENANT_WIDE_ROLES
 from flowdeck.db.database import Database
 from flowdeck.db.models import (
+    Business,
+    BusinessUserRole,
     Org,
     OrgMember,
     RolePriv,
@@ -28,6 +32,7 @@ from flowdeck.db.models import (
     UserGroup,
     UserGroupMember,
 )
+from flowdeck.db.models.businesses import LEVEL_COLUMNS as BUSINESS_LEVELS
 from flowdeck.db.models.orgs import LEVEL_COLUMNS
 from flowdeck.db.repositories.base import Scope
 from flowdeck.errors import NotFoundError
@@ -73,6 +78,34 @@ _ROLES = union(
 _HELD = select(_ROLES.c.role_id, RolePriv.priv_id).outerjoin(
     RolePriv, RolePriv.role_id == _ROLES.c.role_id
 )
+_BOUND = aliased(Business)
+_BELOW = aliased(Business)
+# The privileges a user's business roles grant, per business: the enabled business the role
+# is bound on and every enabled business below it (its id in the bound one's level column).
+_ON_BUSINESSES = (
+    select(BusinessUserRole.role_id, RolePriv.priv_id, _BELOW.business_id)
+    .join(_BOUND, _BOUND.business_id == BusinessUserRole.business_id)
+    .join(
+        _BELOW,
+        or_(
+            *(
+                (_BOUND.business_level == level + 1)
+                & (getattr(_BELOW, column) == _BOUND.business_id)
+                for level, column in enumerate(BUSINESS_LEVELS)
+            )
+        ),
+    )
+    .outerjoin(RolePriv, RolePriv.role_id == BusinessUserRole.role_id)
+    .where(
+        BusinessUserRole.uid == _UID,
+        BusinessUserRole.tenant_id == _TID,
+        _BOUND.tenant_id == _TID,
+        _BELOW.tenant_id == _TID,
+        _BOUND.is_enable.is_(True),
+        _BELOW.is_enable.is_(True),
+    )
+)
+_NONE: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,13 +116,27 @@ class Principal:
     privileges: frozenset[str]
     # Sees every row of the tenant (its administrators), not only the caller's own.
     tenant_wide: bool
+    # privilege id -> the businesses where business roles grant it (sub-businesses included).
+    on_businesses: Mapping[str, frozenset[int]] = field(default_factory=dict)
+    # The privilege the route declared, when business roles may widen what it sees.
+    acting: str | None = None
 
     def can(self, priv_id: str) -> bool:
-        return priv_id in self.privileges
+        return priv_id in self.privileges or priv_id in self.on_businesses
+
+    def acting_for(self, priv_id: str) -> Principal:
+        """This principal for a route declaring `priv_id`: its scope holds the businesses
+        where business roles grant that privilege."""
+        return self if not self.on_businesses else replace(self, acting=priv_id)
+
+    def businesses_for(self, priv_id: str) -> frozenset[int]:
+        return self.on_businesses.get(priv_id, _NONE)
 
     @property
     def scope(self) -> Scope:
-        return Scope(self.tenant_id, self.user.id, self.tenant_wide)
+        if self.acting is None or self.tenant_wide:
+            return Scope(self.tenant_id, self.user.id, self.tenant_wide)
+        return Scope(self.tenant_id, self.user.id, False, self.businesses_for(self.acting))
 
 
 class PrincipalCache:
@@ -119,10 +166,25 @@ class PrincipalCache:
         hit = self._entries.get(key)
         if hit is not None and hit[0] > now and hit[1].user is user:
             return hit[1]
-        rows = await self.db.read(_HELD, {"uid": user.id, "tid": tenant_id})
+        params = {"uid": user.id, "tid": tenant_id}
+        rows = await self.db.read(_HELD, params)
         roles = frozenset(row[0] for row in rows)
         privileges = frozenset(row[1] for row in rows if row[1] is not None)
-        principal = Principal(user, tenant_id, roles, privileges, bool(roles & TENANT_WIDE_ROLES))
+        granted: dict[str, set[int]] = {}
+        business_roles: set[str] = set()
+        for role_id, priv_id, business_id in await self.db.read(_ON_BUSINESSES, params):
+            business_roles.add(role_id)
+            if priv_id is not None:
+                granted.setdefault(priv_id, set()).add(business_id)
+        principal = Principal(
+            user,
+            tenant_id,
+            # A business role is a role in the tenant: its holder may act there.
+            roles | business_roles,
+            privileges,
+            bool(roles & TENANT_WIDE_ROLES),  # a role bound on a business stays in it
+            {priv: frozenset(ids) for priv, ids in granted.items()},
+        )
         if len(self._entries) >= MAX_ENTRIES:
             self._entries.clear()
         self._entries[key] = (now + TTL, principal)

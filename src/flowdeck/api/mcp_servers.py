@@ -27,13 +27,6 @@ Timeout = Annotated[
 ]
 
 
-def _business_ids(business_id: int | None, include_sub_businesses: bool) -> list[int] | None:
-    # Sub-businesses are found through the business tree, which comes with the businesses
-    # change; until then a business's own servers are what it has.
-    del include_sub_businesses
-    return None if business_id is None else [business_id]
-
-
 @both(router, "GET", "/servers", response_model=list[McpServerRead])
 @requires(Module.MCP, Op.READ)
 async def get_servers(
@@ -53,7 +46,8 @@ async def get_servers(
     servers = McpServers(ctx)
     rows = await servers.list(
         mcp_scope=None if all_scopes else mcp_scope,
-        business_ids=None if all_scopes else _business_ids(business_id, include_sub_businesses),
+        business_id=None if all_scopes else business_id,
+        include_sub_businesses=include_sub_businesses,
         mcp_type=mcp_type,
         is_active=is_active,
         keyword=keyword,

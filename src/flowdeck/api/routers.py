@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from flowdeck.api import (
     api_keys,
     build,
+    businesses,
     components,
     configs,
     console,
@@ -23,6 +24,7 @@ from flowdeck.api import (
     models,
     monitor,
     orgs,
+    people_search,
     permissions,
     projects,
     responses_api,
@@ -44,9 +46,11 @@ ROUTERS: list[APIRouter] = [
     login.router,
     users.router,
     tenants.router,
+    businesses.router,
     permissions.router,
     configs.router,
     configs.dictionary_router,
+    people_search.router,  # before orgs.router: its /orgs/{org_id} would take these paths
     orgs.router,
     models.router,
     mcp_servers.router,

@@ -6,11 +6,12 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Query
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 
 from flowdeck.access.catalog import Module, Op
 from flowdeck.access.declare import requires
 from flowdeck.access.guard import guarded_router
+from flowdeck.api.paths import both
 from flowdeck.db.models import (
     Org,
     Role,
@@ -25,7 +26,14 @@ from flowdeck.errors import InvalidInputError, InvalidStateError, NotFoundError
 from flowdeck.resources.declaration import Context, Hooks, Resource
 from flowdeck.resources.hooks import access_changed
 from flowdeck.resources.routes import ContextDep, ListFilter, mount
-from flowdeck.schemas.common import Candidates, Count
+from flowdeck.schemas.common import (
+    Candidates,
+    Count,
+    GroupCandidate,
+    GroupCandidates,
+    OrgCandidate,
+    OrgCandidates,
+)
 from flowdeck.schemas.tenancy import (
     TenantCreate,
     TenantGroupRoleCreate,
@@ -37,7 +45,12 @@ from flowdeck.schemas.tenancy import (
     TenantUserRoleCreate,
     TenantUserRoleRead,
 )
-from flowdeck.services.people import candidates, in_acting_tenant
+from flowdeck.services.people import (
+    candidates,
+    in_acting_tenant,
+    role_in_tenant,
+    subject_candidates,
+)
 
 router = guarded_router(prefix="/api/v1/tenants", tags=["Tenants"])
 
@@ -55,18 +68,7 @@ def _bindings_visible(ctx: Context, stmt: Select[Any]) -> Select[Any]:
 
 
 async def _role_seen(ctx: Context, role_id: str) -> str:
-    """The role, if it is seen in the tenant acted in (a system role or the tenant's own)."""
-    role = (
-        await ctx.session.execute(
-            select(Role.role_id).where(
-                Role.role_id == role_id,
-                or_(Role.tenant_id.is_(None), Role.tenant_id == ctx.principal.tenant_id),
-            )
-        )
-    ).scalar_one_or_none()
-    if role is None:
-        raise NotFoundError(f"role {role_id} not found", field="role_id")
-    return role
+    return await role_in_tenant(ctx.session, ctx.principal.tenant_id, role_id)
 
 
 async def _check_binding(ctx: Context, values: dict[str, Any], _row: Any) -> dict[str, Any]:
@@ -194,6 +196,58 @@ async def read_user_candidates(
     bound = select(TenantUserRole.uid).where(TenantUserRole.tenant_id == tenant)
     pool = User.id.is_not(None) if _platform(ctx) else User.tenant_id == tenant
     return await candidates(ctx.session, pool, bound, search, skip, limit)
+
+
+TenantIdQuery = Annotated[UUID | None, Query()]
+Search = Annotated[str | None, Query(max_length=200)]
+Limit = Annotated[int, Query(ge=1, le=1000)]
+
+
+def _named_tenant(ctx: Context, tenant_id: UUID | None) -> str:
+    # The seed's tenant_id query parameter names the tenant the request acts in, if given.
+    if tenant_id is None:
+        return ctx.principal.tenant_id
+    return in_acting_tenant(ctx.principal.tenant_id, {"tenant_id": tenant_id})
+
+
+@both(router, "GET", "/group-candidates", response_model=GroupCandidates)
+@requires(Module.ROLES, Op.READ)
+async def read_group_candidates(
+    ctx: ContextDep,
+    tenant_id: TenantIdQuery = None,
+    search: Search = None,
+    skip: Count = 0,
+    limit: Limit = 10,
+) -> GroupCandidates:
+    """The tenant's user groups that hold no role in it yet."""
+    tenant = _named_tenant(ctx, tenant_id)
+    bound = select(TenantGroupRole.group_id).where(TenantGroupRole.tenant_id == tenant)
+    rows, total = await subject_candidates(
+        ctx.session, UserGroup.group_id, UserGroup.group_name, tenant, bound, search, skip, limit
+    )
+    users = [GroupCandidate(group_id=g.group_id, group_name=g.group_name) for g in rows]
+    return GroupCandidates(total_count=total, users=users)
+
+
+@both(router, "GET", "/org-candidates", response_model=OrgCandidates)
+@requires(Module.ROLES, Op.READ)
+async def read_org_candidates(
+    ctx: ContextDep,
+    tenant_id: TenantIdQuery = None,
+    search: Search = None,
+    skip: Count = 0,
+    limit: Limit = 10,
+) -> OrgCandidates:
+    """The tenant's orgs that hold no role in it yet."""
+    tenant = _named_tenant(ctx, tenant_id)
+    bound = select(TenantOrgRole.org_id).where(TenantOrgRole.tenant_id == tenant)
+    rows, total = await subject_candidates(
+        ctx.session, Org.org_id, Org.org_name, tenant, bound, search, skip, limit
+    )
+    users = [
+        OrgCandidate(org_id=o.org_id, org_name=o.org_name, org_level=o.org_level) for o in rows
+    ]
+    return OrgCandidates(total_count=total, users=users)
 
 
 mount(router, BINDINGS)

@@ -39,6 +39,9 @@ class RowScope(StrEnum):
     GLOBAL = "global"  # the same rows for every tenant (modules, privileges, system roles)
     TENANT = "tenant"  # rows of one tenant, shared by everyone acting in it
     TENANT_OWNER = "tenant_owner"  # rows of one tenant that their owner (or its admins) sees
+    # As TENANT_OWNER, and also the rows of the businesses (`business_id`) where the caller's
+    # business roles grant the privilege the route declares, sub-businesses included.
+    BUSINESS_TREE = "business_tree"
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -73,4 +73,29 @@ class CandidateUser(BaseModel):
     nickname: str | None = None
 
 
+class GroupCandidate(BaseModel):
+    group_id: int
+    group_name: str
+
+
+class OrgCandidate(BaseModel):
+    org_id: int
+    org_name: str
+    org_level: int
+
+
+class GroupCandidates(BaseModel):
+    """User groups that could be given a role, a page of them (`users`: the seed's name)."""
+
+    total_count: int
+    users: list[GroupCandidate]
+
+
+class OrgCandidates(BaseModel):
+    """Orgs that could be given a role, a page of them (`users`: the seed's name)."""
+
+    total_count: int
+    users: list[OrgCandidate]
+
+
 Candidates.model_rebuild()

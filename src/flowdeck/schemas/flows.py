@@ -18,6 +18,8 @@ from pydantic import (
     field_validator,
 )
 
+from flowdeck.schemas.common import Id
+
 T = TypeVar("T")
 
 
@@ -59,6 +61,7 @@ class FlowFields(BaseModel):
     action_description: str | None = None
     access_type: AccessType | None = None
     project_id: str | None = Field(None, validation_alias=_PROJECT)
+    business_id: Id | None = None  # the business the flow belongs to (of the same tenant)
     flow_type: str | None = Field(None, max_length=32)
     slug: str | None = Field(None, max_length=200)
 
@@ -221,6 +224,7 @@ class ProjectCreate(BaseModel):
     name: str = Field("", max_length=255)
     description: str | None = None
     parent_id: str | None = None
+    business_id: Id | None = None
     flows_list: list[str] | None = None
     components_list: list[str] | None = None
 
@@ -231,6 +235,7 @@ class ProjectUpdate(BaseModel):
     name: str | None = Field(None, min_length=1, max_length=255)
     description: str | None = None
     parent_id: str | None = None
+    business_id: Id | None = None
     flows: list[str] | None = None
     components: list[str] | None = None
 
@@ -244,6 +249,7 @@ class ProjectRead(BaseModel):
     parent_id: str | None = None
     tenant_id: UUID | None = None
     user_id: int | None = None
+    business_id: int | None = None
     create_at: UtcDatetime = Field(None, validation_alias=_CREATED)
     updated_at: UtcDatetime = None
 

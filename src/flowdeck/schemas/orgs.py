@@ -97,6 +97,13 @@ class GroupMemberRead(Audit):
     uid: int
     username: str
     nickname: str | None
+    is_leader: bool
+
+
+class GroupUserRead(GroupMemberRead):
+    """A member of one of the tenant's groups, in the group user search."""
+
+    group_name: str
 
 
 class OrgMemberRead(Audit):
@@ -109,3 +116,10 @@ class OrgMemberRead(Audit):
     position: str
     job: str
     is_leader: bool
+
+
+class OrgUserRead(OrgMemberRead):
+    """A member of one of the tenant's orgs, in the org user search."""
+
+    org_name: str
+    org_level: int

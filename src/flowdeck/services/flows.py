@@ -24,6 +24,7 @@ from flowdeck.errors import (
     PermissionDeniedError,
 )
 from flowdeck.schemas.flows import FlowCreate, FlowRead, FlowUpdate, as_utc
+from flowdeck.services.businesses import in_tenant
 
 ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9_-]+$")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -38,6 +39,7 @@ NULLABLE = frozenset(
         "action_name",
         "action_description",
         "project_id",
+        "business_id",
     }
 )
 MS = timedelta(milliseconds=1)
@@ -92,6 +94,8 @@ class FlowService:
         )
         if body.project_id:
             await self.projects.get(body.project_id)
+        if body.business_id:
+            await in_tenant(self.session, self.scope.tenant_id, body.business_id)
         return await self.repo.create(**values)
 
     async def upsert(
@@ -161,6 +165,8 @@ class FlowService:
             changes["slug"] = await self._slug(changes["slug"], exclude=flow.id)
         if changes.get("project_id"):
             await self.projects.get(changes["project_id"])
+        if changes.get("business_id"):
+            await in_tenant(self.session, self.scope.tenant_id, changes["business_id"])
         if "data" in changes or "is_component" in changes:
             self.validate_graph(
                 changes.get("data", flow.data),

@@ -32,6 +32,7 @@ from flowdeck.schemas.mcp_servers import (
     McpTool,
     McpType,
 )
+from flowdeck.services.businesses import in_subtrees, in_tenant
 
 SORT: dict[str, Any] = {
     "server_id": McpServer.server_id,
@@ -90,7 +91,8 @@ class McpServers:
         self,
         *,
         mcp_scope: int | None = None,
-        business_ids: list[int] | None = None,
+        business_id: int | None = None,
+        include_sub_businesses: bool = False,
         mcp_type: str | None = None,
         is_active: bool | None = None,
         keyword: str | None = None,
@@ -100,8 +102,10 @@ class McpServers:
         stmt = self.rows.scoped(select(McpServer))
         if mcp_scope is not None:
             stmt = stmt.where(McpServer.mcp_scope == mcp_scope)
-        if business_ids is not None:
-            stmt = stmt.where(McpServer.business_id.in_(business_ids))
+        if business_id is not None and include_sub_businesses:
+            stmt = stmt.where(in_subtrees(McpServer.business_id, [business_id]))
+        elif business_id is not None:
+            stmt = stmt.where(McpServer.business_id == business_id)
         if mcp_type is not None:
             stmt = stmt.where(McpServer.mcp_type == _mcp_type(mcp_type))
         if is_active is not None:
@@ -148,14 +152,14 @@ class McpServers:
         return row
 
     async def add(self, name: str, body: McpServerBody) -> McpServer:
-        values = self._values(body, None)
+        values = await self._checked(body, None)
         values["name"] = body.new_name or name
         await self._check_name_free(values["name"])
         user = self.ctx.principal.user.id
         return await self.rows.create(**values, c_uid=user, m_uid=user)
 
     async def update(self, row: McpServer, body: McpServerBody) -> McpServer:
-        values = self._values(body, row)
+        values = await self._checked(body, row)
         if body.new_name and body.new_name != row.name:
             await self._check_name_free(body.new_name)
             values["name"] = body.new_name
@@ -173,6 +177,12 @@ class McpServers:
         )
         if taken.first() is not None:
             raise ConflictError(f"MCP server {name!r} already exists", field="server_name")
+
+    async def _checked(self, body: McpServerBody, row: McpServer | None) -> dict[str, Any]:
+        values = self._values(body, row)
+        if values.get("business_id") is not None:  # one of this tenant's, or 404
+            await in_tenant(self.ctx.session, self.ctx.principal.tenant_id, values["business_id"])
+        return values
 
     def _values(self, body: McpServerBody, row: McpServer | None) -> dict[str, Any]:
         """The columns to write, checked as the server will be once written."""

@@ -6,6 +6,7 @@ from flowdeck.db.models import Flow, Project
 from flowdeck.db.repositories.flows import FlowQuery, ProjectRepository
 from flowdeck.errors import ConflictError, InvalidInputError
 from flowdeck.schemas.flows import ProjectCreate, ProjectUpdate
+from flowdeck.services.businesses import in_tenant
 from flowdeck.services.flow_files import read_flow_file
 from flowdeck.services.flows import FlowService, next_free
 
@@ -26,8 +27,13 @@ class ProjectService:
         name = next_free(base, await self.repo.owner_names(owner, base))
         if body.parent_id:
             await self.repo.get(body.parent_id)
+        if body.business_id:
+            await in_tenant(self.flows.session, self.flows.scope.tenant_id, body.business_id)
         project = await self.repo.create(
-            name=name, description=body.description, parent_id=body.parent_id or None
+            name=name,
+            description=body.description,
+            parent_id=body.parent_id or None,
+            business_id=body.business_id or None,
         )
         ids = [*(body.flows_list or []), *(body.components_list or [])]
         if ids:
@@ -79,6 +85,8 @@ class ProjectService:
                     "a project cannot be inside itself or its own sub-projects", field="parent_id"
                 )
             await self.repo.get(values["parent_id"])
+        if values.get("business_id"):
+            await in_tenant(self.flows.session, self.flows.scope.tenant_id, values["business_id"])
         if contents != (None, None):
             wanted = {*(contents[0] or []), *(contents[1] or [])}
             current = {f.id for f in await self.flows.repo.in_projects([project.id])}

@@ -118,7 +118,23 @@ async def _everything(a: httpx.AsyncClient, tenant_id: str) -> dict[str, Any]:
             json={"tenant_id": tenant_id, "role_id": "viewer", "org_id": org["org_id"]},
         )
     )
+    business = await _made(
+        await a.post(
+            "/api/v1/businesses/",
+            json={"tenant_id": tenant_id, "business_name": "a-biz", "business_level": 1},
+        )
+    )
+    biz = business["business_id"]
+    business_role = await _made(
+        await a.post(
+            f"/api/v1/businesses/{biz}/user-roles",
+            json={"uid": me["id"], "role_ids": ["viewer"]},
+        )
+    )
+    await _made(await a.patch(f"/api/v1/flows/{flow['id']}", json={"business_id": biz}))
     return {
+        "business": biz,
+        "business_role": business_role["id"],
         "flow": flow["id"],
         "slug": flow.get("endpoint_name") or flow["id"],
         "asking": asking["id"],
@@ -262,6 +278,26 @@ def _matrix(ids: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
         ),
         ("org binding read", "GET", f"/api/v1/tenants/org-roles/{ids['org_role']}", None),
         ("org binding delete", "DELETE", f"/api/v1/tenants/org-roles/{ids['org_role']}", None),
+        *_business_matrix(ids),
+    ]
+
+
+def _business_matrix(ids: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
+    biz = f"/api/v1/businesses/{ids['business']}"
+    roles = f"{biz}/user-roles"
+    return [
+        ("business read", "GET", biz, None),
+        ("business update", "PATCH", biz, {"note": "x"}),
+        ("business delete", "DELETE", biz, None),
+        ("business candidates", "GET", f"{biz}/user-candidates", None),
+        ("business resources", "GET", f"{biz}/resources", None),
+        ("business projects", "GET", f"{biz}/resources", {"resource-type": "project"}),
+        ("business roles list", "GET", roles, None),
+        ("business role upsert", "POST", roles, {"uid": ids["user"], "role_ids": ["viewer"]}),
+        ("business role read", "GET", f"{roles}/{ids['business_role']}", None),
+        ("business role delete", "DELETE", f"{roles}/{ids['business_role']}", None),
+        ("business roles remove", "POST", f"{roles}/batch-remove", {"ids": [ids["business_role"]]}),
+        ("business user remove", "DELETE", f"{biz}/users/{ids['user']}", None),
     ]
 
 
@@ -299,6 +335,10 @@ async def test_every_verb_on_every_kind_is_404_across_tenants(
     assert (await a.admin.get(f"/api/v1/configs/{ids['config']}")).json()["config_value"] == "v"
     assert (await a.admin.get(f"/api/v1/orgs/{ids['org']}")).status_code == 200
     assert (await a.admin.get(f"/api/v1/roles/{ids['role']}")).status_code == 200
+    biz = f"/api/v1/businesses/{ids['business']}"
+    assert (await a.admin.get(biz)).json()["note"] is None
+    assert len((await a.admin.get(f"{biz}/user-roles")).json()) == 1
+    assert [r["id"] for r in (await a.admin.get(f"{biz}/resources")).json()] == [ids["flow"]]
     assert (await a.admin.get(f"/api/v1/tenants/user-roles/{ids['user_role']}")).status_code == 200
     keys = (await a.admin.get("/api/v1/api_key/")).text
     assert ids["key"] in keys
@@ -318,6 +358,8 @@ LISTS = [
     "/api/v1/user-groups",
     "/api/v1/orgs",
     "/api/v1/orgs/tree",
+    "/api/v1/businesses/",
+    "/api/v1/businesses/tree",
     "/api/v1/roles",
     "/api/v1/tenants/user-roles",
     "/api/v1/tenants/group-roles",
@@ -335,7 +377,7 @@ async def test_lists_hold_only_the_tenants_own_rows(
     ids = await _everything(other.admin, other.id)
     # Strings of A's ids that could show up in a list body (integers are matched as "id": n).
     needles = {str(v) for v in ids.values() if isinstance(v, str) and len(v) > 8}
-    names = {"a-flow", "a-project", "a-key", "a.txt", "A reader", "colour"}
+    names = {"a-flow", "a-project", "a-key", "a.txt", "A reader", "colour", "a-biz"}
     # Lists that filter by a flow, asked for the other tenant's flow.
     by_flow = [
         f"/api/v1/monitor/{what}?flow_id={ids['flow']}"

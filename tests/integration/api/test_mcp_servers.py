@@ -151,18 +151,47 @@ async def test_bad_configurations_are_refused_naming_the_field(client: httpx.Asy
         resp = await client.post(f"{SERVERS}/bad", json=body)
         assert resp.status_code == 422, (field, resp.text)
         assert field in resp.text, (field, resp.text)
-    scoped = await add(client, "biz", {**stdio(), "mcp_scope": 2, "business_id": 7})
-    assert (scoped["mcp_scope"], scoped["business_id"]) == (2, 7)
+    tenant = (await client.get("/api/v1/users/whoami")).json()["tenant_id"]
+    top = await _business(client, tenant)
+    sub = await _business(client, tenant, top)
+    missing = await client.post(
+        f"{SERVERS}/bad", json={**stdio(), "mcp_scope": 2, "business_id": 999999}
+    )
+    assert missing.status_code == 404, missing.text
+    assert "business_id" in missing.text
+    scoped = await add(client, "biz", {**stdio(), "mcp_scope": 2, "business_id": top})
+    assert (scoped["mcp_scope"], scoped["business_id"]) == (2, top)
+    await add(client, "sub-biz", {**stdio(), "mcp_scope": 2, "business_id": sub})
     await add(client, "plain", stdio())
-    in_biz = await client.get(SERVERS, params={"business_id": 7})
+    in_biz = await client.get(SERVERS, params={"business_id": top})
     assert [s["name"] for s in in_biz.json()] == ["biz"]
+    with_subs = await client.get(
+        SERVERS, params={"business_id": top, "include_sub_businesses": "true"}
+    )
+    assert {s["name"] for s in with_subs.json()} == {"biz", "sub-biz"}
+    only_sub = await client.get(SERVERS, params={"business_id": sub, "include_sub_businesses": 1})
+    assert only_sub.status_code == 422  # a boolean is true or false
     assert [s["name"] for s in (await client.get(SERVERS, params={"mcp_scope": 1})).json()] == [
         "plain"
     ]
     every = await client.get(SERVERS, params={"mcp_scope": 1, "all_scopes": "true"})
-    assert {s["name"] for s in every.json()} == {"biz", "plain"}
-    assert (await client.delete(f"{SERVERS}/biz", params={"business_id": 8})).status_code == 404
-    assert (await client.delete(f"{SERVERS}/biz", params={"business_id": 7})).status_code == 204
+    assert {s["name"] for s in every.json()} == {"biz", "sub-biz", "plain"}
+    assert (await client.delete(f"{SERVERS}/biz", params={"business_id": sub})).status_code == 404
+    assert (await client.delete(f"{SERVERS}/biz", params={"business_id": top})).status_code == 204
+    # A server registered for a business goes with it.
+    assert (await client.delete(f"/api/v1/businesses/{sub}")).status_code == 204
+    left = await client.get(SERVERS, params={"all_scopes": "true"})
+    assert {s["name"] for s in left.json()} == {"plain"}
+
+
+async def _business(client: httpx.AsyncClient, tenant: str, parent: int = 0) -> int:
+    body = {"tenant_id": tenant, "business_name": f"b{parent}", "business_level": 1}
+    if parent:
+        body.update(business_level=2, first_business_id=parent)
+    made = await client.post("/api/v1/businesses/", json=body)
+    assert made.status_code == 201, made.text
+    business_id: int = made.json()["business_id"]
+    return business_id
 
 
 async def test_connection_tests_report_each_failure(client: httpx.AsyncClient) -> None:

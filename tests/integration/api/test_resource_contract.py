@@ -88,6 +88,28 @@ async def _org(world: TenantWorld) -> Json:
     return {"org_id": made.json()["org_id"]}
 
 
+async def _business(world: TenantWorld) -> Json:
+    made = await world.admin.post(
+        "/api/v1/businesses",
+        json={"tenant_id": world.id, "business_name": "B", "business_level": 1},
+    )
+    assert made.status_code == 201, made.text
+    return {"business_id": made.json()["business_id"]}
+
+
+async def _business_role_body(world: TenantWorld, _params: Json) -> Json:
+    await world.member(None, name="on-business")
+    return {"username": world.last_name, "role_ids": ["viewer"]}
+
+
+async def _upserted(world: TenantWorld, params: Json, body: Json) -> Any:
+    made = await world.admin.post(
+        f"/api/v1/businesses/{params['business_id']}/user-roles", json=body
+    )
+    assert made.status_code == 200, made.text
+    return made.json()[0]["id"]
+
+
 async def _uid(client: httpx.AsyncClient) -> int:
     uid: int = (await client.get("/api/v1/users/whoami")).json()["id"]
     return uid
@@ -176,6 +198,11 @@ CONTRACTS: dict[str, Contract] = {
         query_names={"org_id": "org-id"},
         make=_members("/api/v1/orgs/members", {"position": "p", "job": "j"}),
     ),
+    "business": Contract(
+        _static({"tenant_id": "<tenant>", "business_name": "<unique>", "business_level": 1}),
+        update={"note": "n"},
+    ),
+    "business user role": Contract(_business_role_body, parents=_business, make=_upserted),
     "role": Contract(_static({"role_name": "Readers"}), update={"role_name": "Reviewers"}),
     "tenant user role": Contract(_binding_body),
     "tenant group role": Contract(_bound_to(_group)),

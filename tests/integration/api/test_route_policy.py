@@ -130,6 +130,8 @@ DUMMY = {
     "member_id": "999999",
     "group_id": "999999",
     "org_id": "999999",
+    "business_id": "999999",
+    "uid": "999999",
     "provider_id": "999999",
     "model_id": "999999",
     "server_name": "no-such-server",

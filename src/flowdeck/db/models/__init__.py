@@ -2,6 +2,7 @@
 
 from flowdeck.db.models.access import ModulePriv, PermissionModule, Role, RolePriv, TenantUserRole
 from flowdeck.db.models.ai import McpServer, ModelProvider, ProviderModel
+from flowdeck.db.models.businesses import Business, BusinessUserRole
 from flowdeck.db.models.configs import Config, DictEntry
 from flowdeck.db.models.files import FileRecord
 from flowdeck.db.models.flows import Flow, FlowTemplate, FlowVersion, Project
@@ -19,6 +20,8 @@ from flowdeck.db.models.runs import Run, RunStoreBatch
 
 __all__ = [
     "ApiKey",
+    "Business",
+    "BusinessUserRole",
     "ChatSession",
     "Config",
     "DictEntry",

@@ -85,8 +85,13 @@ class McpServer(Audited, Base):
     )
     name: Mapped[str] = mapped_column(String(128))
     mcp_scope: Mapped[int] = mapped_column(Integer, default=1)
-    # The businesses table comes with its own change; the foreign key is added there.
-    business_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    # A server registered for a business goes with it.
+    business_id: Mapped[int | None] = mapped_column(
+        Integer,
+        ForeignKey("businesses.business_id", ondelete="CASCADE"),
+        nullable=True,
+        index=True,
+    )
     mcp_type: Mapped[str] = mapped_column(String(32), default="stdio")
     command: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     args: Mapped[list[Any]] = mapped_column(JSON, default=list)

@@ -19,9 +19,24 @@ from sqlalchemy.orm import Mapped, mapped_column
 from flowdeck.db.base import Base, Owned, RowScope, Timestamps, UTCDateTime, uuid_pk
 
 
-class Project(Owned, Timestamps, Base):
+def _business() -> Mapped[int | None]:
+    # What belongs to a business stays when the business goes, then belonging to none.
+    return mapped_column(
+        Integer,
+        ForeignKey("businesses.business_id", ondelete="SET NULL"),
+        index=True,
+        nullable=True,
+    )
+
+
+class _InBusiness:
+    # A mixin so that the column comes last, where migration 0012 added it.
+    business_id: Mapped[int | None] = _business()
+
+
+class Project(Owned, Timestamps, _InBusiness, Base):
     __tablename__ = "projects"
-    __scope__ = RowScope.TENANT_OWNER
+    __scope__ = RowScope.BUSINESS_TREE
     # Langflow's folder names are unique per user; here per user within a tenant.
     __table_args__ = (
         UniqueConstraint("tenant_id", "user_id", "name", name="uq_projects_owner_name"),
@@ -37,7 +52,7 @@ class Project(Owned, Timestamps, Base):
 
 class Flow(Owned, Timestamps, Base):
     __tablename__ = "flows"
-    __scope__ = RowScope.TENANT_OWNER
+    __scope__ = RowScope.BUSINESS_TREE
     __soft_delete__ = True
     __table_args__ = (
         UniqueConstraint("tenant_id", "slug"),
@@ -68,7 +83,7 @@ class Flow(Owned, Timestamps, Base):
     project_id: Mapped[str | None] = mapped_column(
         String(36), ForeignKey("projects.id", ondelete="SET NULL"), index=True, nullable=True
     )
-    business_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    business_id: Mapped[int | None] = _business()
     org_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     config: Mapped[dict[str, Any]] = mapped_column(default=dict)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

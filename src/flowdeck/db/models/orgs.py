@@ -75,7 +75,12 @@ class _Member(Audited):
         return self.user.nickname  # type: ignore[attr-defined, no-any-return]
 
 
-class UserGroupMember(_Member, Base):
+class _Leading:
+    # A mixin so that the column comes last, where migration 0012 added it.
+    is_leader: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class UserGroupMember(_Member, _Leading, Base):
     __tablename__ = "user_group_members"
     __scope__ = RowScope.TENANT
     __table_args__ = (UniqueConstraint("group_id", "uid"),)
@@ -84,6 +89,11 @@ class UserGroupMember(_Member, Base):
         Integer, ForeignKey("user_groups.group_id", ondelete="CASCADE"), index=True
     )
     user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+    group: Mapped[UserGroup] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def group_name(self) -> str:
+        return self.group.group_name
 
 
 class OrgMember(_Member, Base):
@@ -98,6 +108,15 @@ class OrgMember(_Member, Base):
     job: Mapped[str] = mapped_column(String(64))
     is_leader: Mapped[bool] = mapped_column(Boolean, default=False)
     user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+    org: Mapped[Org] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def org_name(self) -> str:
+        return self.org.org_name
+
+    @property
+    def org_level(self) -> int:
+        return self.org.org_level
 
 
 class _Binding(Audited):

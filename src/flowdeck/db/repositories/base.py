@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flowdeck.db.base import Base, RowScope
@@ -23,6 +23,12 @@ class Scope:
     tenant_id: str
     user_id: int | None
     tenant_wide: bool = False
+    # Businesses whose rows (BUSINESS_TREE models) the caller sees beside their own: where
+    # their business roles grant the privilege the route declares, and those below.
+    businesses: frozenset[int] = frozenset()
+
+
+_OWNED = (RowScope.TENANT_OWNER, RowScope.BUSINESS_TREE)
 
 
 class Repository(Generic[M]):
@@ -42,7 +48,10 @@ class Repository(Generic[M]):
         if self.model.__scope__ is not RowScope.GLOBAL:
             stmt = stmt.where(cols.tenant_id == self.scope.tenant_id)
         if self.by_owner:
-            stmt = stmt.where(cols.user_id == self.scope.user_id)
+            mine = cols.user_id == self.scope.user_id
+            if self.scope.businesses and self.model.__scope__ is RowScope.BUSINESS_TREE:
+                mine = or_(mine, cols.business_id.in_(self.scope.businesses))
+            stmt = stmt.where(mine)
         if self.model.__soft_delete__:
             stmt = stmt.where(cols.deleted_at.is_(None))
         return stmt
@@ -54,9 +63,7 @@ class Repository(Generic[M]):
     @classmethod
     def owner_scoped(cls, scope: Scope) -> bool:
         """Whether `scope` sees only the caller's own rows of this model."""
-        return (
-            cls.per_owner and cls.model.__scope__ is RowScope.TENANT_OWNER and not scope.tenant_wide
-        )
+        return cls.per_owner and cls.model.__scope__ in _OWNED and not scope.tenant_wide
 
     @classmethod
     def visible_row(cls, scope: Scope, row: M) -> bool:
@@ -67,27 +74,47 @@ class Repository(Generic[M]):
             and row.__dict__.get("tenant_id") != scope.tenant_id
         ):
             return False
-        if cls.owner_scoped(scope) and row.__dict__.get("user_id") != scope.user_id:
+        if (
+            cls.owner_scoped(scope)
+            and row.__dict__.get("user_id") != scope.user_id
+            and not cls._business_row(scope, row.__dict__)
+        ):
             return False
         return not (
             cls.model.__soft_delete__ and "deleted_at" in cols and row.__dict__.get("deleted_at")
         )
 
     @classmethod
-    def scoped_template(cls, stmt: Select[Any], by_owner: bool) -> Select[Any]:
+    def _business_row(cls, scope: Scope, values: dict[str, Any]) -> bool:
+        return (
+            cls.model.__scope__ is RowScope.BUSINESS_TREE
+            and values.get("business_id") in scope.businesses
+        )
+
+    @classmethod
+    def scoped_template(
+        cls, stmt: Select[Any], by_owner: bool, by_business: bool = False
+    ) -> Select[Any]:
         """As `scoped`, with the scope as bind parameters (`scope_params`): built once, reused."""
         cols = cls.model.__table__.c
         if cls.model.__scope__ is not RowScope.GLOBAL:
             stmt = stmt.where(cols.tenant_id == bindparam("scope_tenant"))
         if by_owner:
-            stmt = stmt.where(cols.user_id == bindparam("scope_user"))
+            mine = cols.user_id == bindparam("scope_user")
+            if by_business and cls.model.__scope__ is RowScope.BUSINESS_TREE:
+                businesses: Any = bindparam("scope_businesses", expanding=True)
+                mine = or_(mine, cols.business_id.in_(businesses))
+            stmt = stmt.where(mine)
         if cls.model.__soft_delete__:
             stmt = stmt.where(cols.deleted_at.is_(None))
         return stmt
 
     @staticmethod
     def scope_params(scope: Scope) -> dict[str, Any]:
-        return {"scope_tenant": scope.tenant_id, "scope_user": scope.user_id}
+        params: dict[str, Any] = {"scope_tenant": scope.tenant_id, "scope_user": scope.user_id}
+        if scope.businesses:  # the template was built with by_business
+            params["scope_businesses"] = sorted(scope.businesses)
+        return params
 
     async def get(self, item_id: Any) -> M:
         row = await self.find(item_id)
@@ -124,7 +151,7 @@ class Repository(Generic[M]):
     async def create(self, **values: Any) -> M:
         if self.model.__scope__ is not RowScope.GLOBAL:
             values.setdefault("tenant_id", self.scope.tenant_id)
-        if self.model.__scope__ is RowScope.TENANT_OWNER:
+        if self.model.__scope__ in _OWNED:
             values.setdefault("user_id", self.scope.user_id)
         row = self.model(**values)
         self.session.add(row)
@@ -146,4 +173,6 @@ class Repository(Generic[M]):
     def check_owner(self, row: M) -> None:
         owner = getattr(row, "user_id", None) if self.by_owner else None
         if owner is not None and owner != self.scope.user_id:
+            if self._business_row(self.scope, row.__dict__):
+                return
             raise PermissionDeniedError(f"this {self.label} belongs to another user")

@@ -41,7 +41,7 @@ FINGERPRINT = (
 )
 
 
-_FINGERPRINT_QUERIES: dict[tuple[bool, bool], Select[Any]] = {}
+_FINGERPRINT_QUERIES: dict[tuple[bool, bool, bool], Select[Any]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,16 +84,17 @@ class FlowRepository(Repository[Flow]):
         """
         by_id = _is_uuid(ref)
         by_owner = cls.owner_scoped(scope)
-        shape = (by_id, by_owner)
+        by_business = by_owner and bool(scope.businesses)
+        shape = (by_id, by_owner, by_business)
         stmt = _FINGERPRINT_QUERIES.get(shape)
         if stmt is None:
             conditions = [Flow.endpoint_name == bindparam("ref"), Flow.slug == bindparam("ref")]
             if by_id:
                 conditions.insert(0, Flow.id == bindparam("ref_id"))
             base: Select[Any] = select(Flow.id, *FINGERPRINT)  # type: ignore[assignment]
-            stmt = _FINGERPRINT_QUERIES[shape] = cls.scoped_template(base, by_owner).where(
-                or_(*conditions)
-            )
+            stmt = _FINGERPRINT_QUERIES[shape] = cls.scoped_template(
+                base, by_owner, by_business
+            ).where(or_(*conditions))
         params = cls.scope_params(scope)
         params["ref"] = ref
         if by_id:
