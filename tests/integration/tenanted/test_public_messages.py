@@ -9,8 +9,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.integration.api.test_public_builds import public_client
 from tests.integration.api.test_runs import ECHO, add_flow
+from tests.integration.tenanted.test_public_builds import public_client
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import httpx
+import pytest
+
 from tests.integration.api.flow_docs import chat_graph, flow
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 FLOWS = "/api/v1/flows/"
 

@@ -7,8 +7,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
+
 from tests.integration.api.test_runs import ECHO, add_flow
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 # An ISO 8601 date and time, and what ends one that names its zone.
 DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")

@@ -6,7 +6,11 @@ import asyncio
 from typing import Any
 
 import httpx
+import pytest
+
 from tests.integration.api.flow_docs import ASK
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 Json = dict[str, Any]
 

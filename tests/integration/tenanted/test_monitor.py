@@ -5,8 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
+
 from tests.integration.api.test_runs import ECHO, add_flow
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 MONITOR = "/api/v1/monitor"
 
@@ -226,7 +230,8 @@ async def test_records_are_private_to_their_owner(
     bob = await make_user("bob")
     carol = await make_user("carol")
     admin_flow = await add_flow(app, ECHO, name="admins")
-    bob_flow = await add_flow(app, ECHO, name="bobs", username="bob")
+    bob_name = (await bob.get("/api/v1/users/whoami")).json()["username"]
+    bob_flow = await add_flow(app, ECHO, name="bobs", username=bob_name)
     await run(client, admin_flow, "secret", "shared-session")
     await run(bob, bob_flow, "bob's", "shared-session")
 

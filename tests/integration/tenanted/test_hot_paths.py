@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 from fastapi import FastAPI
+
 from tests.integration.api.test_runs import ECHO, add_flow, delayed
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
 async def test_api_key_starts_a_run_and_counts_its_uses(

@@ -6,7 +6,11 @@ import asyncio
 from datetime import datetime
 
 import httpx
+import pytest
+
 from tests.integration.api.flow_docs import chat_graph, create, edge, flow, node
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 FLOWS = "/api/v1/flows/"
 

@@ -7,7 +7,11 @@ import json
 import zipfile
 
 import httpx
+import pytest
+
 from tests.integration.api.flow_docs import flow
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 PROJECTS = "/api/v1/projects/"
 FLOWS = "/api/v1/flows/"

@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
-from tests.conftest import ADMIN
-from tests.integration.api.test_runs import ECHO, add_flow
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from flowdeck.api.deps import ACCESS_COOKIE, REFRESH_COOKIE
+from tests.conftest import ADMIN
+from tests.integration.api.test_runs import ECHO, add_flow
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 FORM = {"username": ADMIN[0], "password": ADMIN[1]}
 

@@ -7,6 +7,8 @@ import gzip
 import httpx
 import pytest
 
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
 
 async def test_console_page_at_root(anon: httpx.AsyncClient) -> None:
     resp = await anon.get("/")

@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 from fastapi import FastAPI
+
 from tests.integration.api.test_runs import ECHO, add_flow, delayed, ndjson
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
 def public_client(app: FastAPI, client_id: str | None) -> httpx.AsyncClient:
@@ -73,7 +77,8 @@ async def test_polling_readers_do_not_take_each_others_events(
     app: FastAPI, client: httpx.AsyncClient, make_user
 ) -> None:  # type: ignore[no-untyped-def]
     bob = await make_user("bob")
-    flow_id = await add_flow(app, ECHO, username="bob")
+    bob_name = (await bob.get("/api/v1/users/whoami")).json()["username"]
+    flow_id = await add_flow(app, ECHO, username=bob_name)
     started = await bob.post(f"/api/v1/build/{flow_id}/flow", json={"inputs": {}})
     job_id = started.json()["job_id"]
     for _ in range(200):
