@@ -28,7 +28,7 @@ from tests.e2e.test_distributed import delay_graph, make_flow
 
 pytestmark = pytest.mark.timeout(90)
 
-RUNS = 300
+RUNS = 150
 TERMINAL = {"completed", "failed", "cancelled"}
 PASSWORD = "restart-password"
 STOPPED = "the server stopped while this run was in progress"
@@ -138,7 +138,7 @@ def _messages(db: Path) -> Counter[str]:
 
 
 @pytest.mark.parametrize("policy", ["fail", "retry"])
-def test_kill_9_the_embedded_server_with_300_runs_in_flight(tmp_path: Path, policy: str) -> None:
+def test_kill_9_the_embedded_server_with_150_runs_in_flight(tmp_path: Path, policy: str) -> None:
     server = EmbeddedServer(
         tmp_path / "data",
         {"FLOWDECK_ON_RESTART": policy, "FLOWDECK_MAX_CONCURRENT_RUNS": "32"},
