@@ -177,7 +177,7 @@ async def read_business_tree(
         "second_business_id": second_business_id,
     }
     conditions = tuple(
-        c for key, f in FILTERS.items() if (c := f.condition(ctx, given[key])) is not None
+        c for key, f in FILTERS.items() if (c := f.applied(ctx, given[key])) is not None
     )
     repo = ResourceRepository(ctx, BUSINESSES)
     rows, _ = await repo.page(None, "business_level", False, filters=conditions)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from flowdeck.api import (
+    agentic,
     api_keys,
     build,
     businesses,
@@ -54,6 +55,7 @@ ROUTERS: list[APIRouter] = [
     orgs.router,
     models.router,
     mcp_servers.router,
+    agentic.router,
     api_keys.router,
     runs.router,
     flows.router,

@@ -155,7 +155,7 @@ async def run_staged(
         run = await start_run(services, flow=flow, user=user, trigger="api", request=req)
         return await run_and_answer(services, run, stream)
     version = await version_to_run(services.db, scope, flow, label)
-    graph = services.graphs.for_version(version, req.get("tweaks") or None)
+    graph = await services.graphs.for_version(version, req.get("tweaks") or None)
     run = await start_run(
         services,
         flow=flow,
@@ -264,7 +264,7 @@ async def webhook_run_flow(
         raise InvalidInputError(
             "the webhook body must be UTF-8 text or JSON", field="body"
         ) from exc
-    graph = services.graphs.for_flow(flow)
+    graph = await services.graphs.for_flow(flow)
     has_webhook = any(v.component.input_kind == "webhook" for v in graph.vertices.values())
     req = {
         "input_value": payload,

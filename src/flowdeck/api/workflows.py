@@ -188,7 +188,7 @@ async def execute_workflow(
     """Run a flow: wait for its result (default), stream its events, or start it as a job."""
     flow = await FlowRepository(session, scope).by_ref(body.flow_id)
     tweaks, session_id = parse_flat_inputs(body.inputs or {})
-    graph = services.graphs.for_flow(flow, tweaks or None)
+    graph = await services.graphs.for_flow(flow, tweaks or None)
     # Every terminal component's result is returned, as Langflow's v2 API does.
     terminal = [vid for vid in graph.order if not graph.vertices[vid].successors]
     mode = "background" if body.background else "stream" if body.stream else "sync"

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
+from flowdeck.engine.components.base import Component
 from flowdeck.engine.components.registry import ComponentRegistry, default_registry
 from flowdeck.engine.context import RunControl
 from flowdeck.engine.events import EventSink, NullSink
@@ -56,11 +57,29 @@ class Engine:
         self.registries = registries
 
     def compile(
-        self, flow: FlowSpec | Mapping[str, Any], tweaks: Mapping[str, Any] | None = None
+        self,
+        flow: FlowSpec | Mapping[str, Any],
+        tweaks: Mapping[str, Any] | None = None,
+        stored: Sequence[type[Component]] = (),
     ) -> Graph:
-        """Parse (if needed) and validate a flow; raises FlowValidationError listing every issue."""
+        """Parse (if needed) and validate a flow; raises FlowValidationError listing every issue.
+
+        `stored` are the tenant's stored components the flow names (`stored_components`).
+        """
         spec = flow if isinstance(flow, FlowSpec) else parse_flow(flow)
-        return compile_graph(spec, self.registry, tweaks)
+        return compile_graph(spec, self.registry.extended(stored), tweaks)
+
+    async def stored_components(
+        self, spec: FlowSpec, tenant_id: str | None
+    ) -> list[type[Component]]:
+        """The stored components of the tenant that the flow's unknown node types name.
+
+        A flow of built-in types only asks nothing; stored names never shadow built-ins.
+        """
+        unknown = {n.type for n in spec.nodes if n.type not in self.registry}
+        if not unknown or tenant_id is None or self.registries is None:
+            return []
+        return await self.registries.components(tenant_id, unknown)
 
     async def run(
         self,
@@ -96,7 +115,8 @@ class Engine:
         if self.flow_resolver is None:
             raise InvalidInputError("this host cannot load sub-flows", field="flow")
         spec = await self.flow_resolver.resolve(ref, parent.graph)
-        graph = compile_graph(spec, self.registry, tweaks)
+        stored = await self.stored_components(spec, parent.request.tenant_id)
+        graph = compile_graph(spec, self.registry.extended(stored), tweaks)
         request = RunRequest(
             input_value=input_value,
             input_type="any",

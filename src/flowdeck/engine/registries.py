@@ -1,4 +1,4 @@
-"""What components look up in their run's tenant: registered chat models and MCP servers.
+"""What runs look up in their tenant: registered chat models, MCP servers, stored components.
 
 The engine knows no database: a host (the server) gives it a `Registries`, and each run
 asks it for what the run's own tenant registered. A run with no tenant (the CLI) or an
@@ -7,8 +7,12 @@ engine without registries cannot use registered providers or servers.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:
+    from flowdeck.engine.components.base import Component
 
 McpType = Literal["stdio", "streamable_http", "sse"]
 
@@ -45,3 +49,7 @@ class Registries(Protocol):
     ) -> ChatModelTarget: ...
 
     async def mcp_server(self, tenant_id: str, name: str) -> McpEndpoint: ...
+
+    async def components(self, tenant_id: str, names: Collection[str]) -> list[type[Component]]:
+        """The tenant's active stored components of these names (the others are left out)."""
+        ...

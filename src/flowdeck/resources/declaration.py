@@ -89,6 +89,8 @@ class Resource(Generic[M]):
     sort: Mapping[str, Any] = field(default_factory=dict)
     default_sort: str = ""
     search: tuple[Any, ...] = ()  # attributes (or joined columns) a `search` text is sought in
+    search_param: str = "search"  # the list's query parameter holding that text ("keyword")
+    default_order: str = "asc"  # the list's sort_order when none is given
     joins: tuple[tuple[Any, Any], ...] = ()  # (model, on clause) joined for sort and search
     # API field name -> model attribute, where the seed's names differ from the columns'.
     columns: Mapping[str, str] = field(default_factory=dict)

@@ -103,8 +103,9 @@ class ResourceRepository(Generic[M]):
         rows = list((await self.ctx.session.execute(stmt)).scalars())
         return rows, total
 
-    async def get(self, item_id: Any) -> M:
+    async def get(self, item_id: Any, conditions: tuple[Any, ...] = ()) -> M:
         stmt = self.visible(select(self.resource.model)).where(self._id_column() == item_id)
+        stmt = stmt.where(*conditions)
         row: M | None = (await self.ctx.session.execute(stmt)).scalar_one_or_none()
         if row is None:
             label = self.resource.label

@@ -7,7 +7,7 @@ validates and documents each resource's own schemas, sort keys and id type.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
@@ -37,11 +37,31 @@ ContextDep = Annotated[Context, Depends(resource_context)]
 
 @dataclass(frozen=True, slots=True)
 class ListFilter:
-    """A list's query parameter of the resource's own: its type, default and condition."""
+    """A query parameter of the resource's own: its type, default and condition.
+
+    Without a condition the parameter is only read by the `where` given to `mount`, which
+    sees every parameter at once (a flag that widens or replaces another's condition).
+    """
 
     annotation: Any
     default: Any
-    condition: Callable[[Context, Any], Any]  # a WHERE clause, or None for no condition
+    condition: Callable[[Context, Any], Any] | None = None  # a WHERE clause, or None
+
+    def applied(self, ctx: Context, value: Any) -> Any:
+        """This parameter's WHERE clause for `value`, or None."""
+        return None if self.condition is None else self.condition(ctx, value)
+
+
+Where = Callable[[Context, Mapping[str, Any]], Iterable[Any]]
+
+
+def _conditions(
+    ctx: Context, filters: Mapping[str, ListFilter], where: Where | None, params: dict[str, Any]
+) -> tuple[Any, ...]:
+    found = [c for key, f in filters.items() if (c := f.applied(ctx, params.get(key))) is not None]
+    if where is not None:
+        found.extend(where(ctx, {key: params.get(key) for key in filters}))
+    return tuple(found)
 
 
 def _endpoint(
@@ -66,9 +86,18 @@ def mount(
     router: APIRouter,
     resource: Resource[Any],
     filters: Mapping[str, ListFilter] | None = None,
+    *,
+    where: Where | None = None,
+    item_filters: Mapping[str, ListFilter] | None = None,
 ) -> None:
-    """Serve `resource` on `router`: every route declares its privilege on the module."""
+    """Serve `resource` on `router`: every route declares its privilege on the module.
+
+    `filters` are the list's own query parameters (`where` adds conditions from all of them);
+    `item_filters` are query parameters of the routes on one row, which a row must match
+    too (else 404, like a missing row).
+    """
     filters = filters or {}
+    item_filters = item_filters or {}
     name = resource.model.__name__
     ctx_param = _param("ctx", ContextDep)
     # The parent's id (a nested resource) comes before the resource's own in every path.
@@ -79,6 +108,7 @@ def mount(
         scope_params.append(_param(resource.parent_field, parent))
     own_id = _param(resource.id_field, Annotated[_id_type(resource), Path()])
     id_params = [ctx_param, own_id] if resource.item_prefix else [*scope_params, own_id]
+    id_params += [_param(key, f.annotation, f.default) for key, f in item_filters.items()]
 
     async def repo(ctx: Context, params: dict[str, Any]) -> ResourceRepository[Any]:
         if resource.parent_field is None or resource.parent_field not in params:
@@ -90,12 +120,13 @@ def mount(
     def item_id(params: dict[str, Any]) -> Any:
         return _key(params[resource.id_field])
 
+    async def one(ctx: Context, rows: ResourceRepository[Any], params: dict[str, Any]) -> Any:
+        return await rows.get(item_id(params), _conditions(ctx, item_filters, None, params))
+
     async def list_items(ctx: Context, **params: Any) -> list[Any]:
-        conditions = tuple(
-            c for key, f in filters.items() if (c := f.condition(ctx, params.get(key))) is not None
-        )
+        conditions = _conditions(ctx, filters, where, params)
         rows, _ = await (await repo(ctx, params)).page(
-            params.get("search"),
+            params.get(resource.search_param),
             params.get("sort_by"),
             params.get("sort_order") == "desc",
             params.get("skip") or 0,
@@ -109,9 +140,9 @@ def mount(
     )
     list_params = [
         *scope_params,
-        _param("search", Annotated[str | None, Query(max_length=200)], None),
+        _param(resource.search_param, Annotated[str | None, Query(max_length=200)], None),
         _param("sort_by", sort_keys | None, resource.default_sort or None),
-        _param("sort_order", SortOrder, "asc"),
+        _param("sort_order", SortOrder, resource.default_order),
         _param("skip", Annotated[Count, Query()], 0),
         _param("limit", Annotated[int | None, Query(ge=1, le=1000)], None),
         *(_param(key, f.annotation, f.default) for key, f in filters.items()),
@@ -122,7 +153,7 @@ def mount(
     )
 
     async def read_item(ctx: Context, **params: Any) -> Any:
-        return await (await repo(ctx, params)).get(item_id(params))
+        return await one(ctx, await repo(ctx, params), params)
 
     both(router, "GET", resource.item_path, response_model=resource.read, name=f"read_{name}")(
         requires(resource.module, Op.READ)(_endpoint(resource, read_item, id_params, Any))
@@ -147,7 +178,7 @@ def mount(
 
         async def update_item(ctx: Context, body: Any, **params: Any) -> Any:
             rows = await repo(ctx, params)
-            row = await rows.get(item_id(params))
+            row = await one(ctx, rows, params)
             return await rows.update(row, body.model_dump(exclude_unset=True))
 
         params = [*id_params, _param("body", _body(resource.update))]
@@ -161,7 +192,7 @@ def mount(
 
     async def delete_item(ctx: Context, **params: Any) -> Response:
         rows = await repo(ctx, params)
-        await rows.delete(await rows.get(item_id(params)))
+        await rows.delete(await one(ctx, rows, params))
         return Response(status_code=204)
 
     both(router, "DELETE", resource.item_path, status_code=204, name=f"delete_{name}")(

@@ -38,35 +38,40 @@ async def start_run(
     graph: Graph | None = None,
     run_id: str | None = None,
     submit: bool = True,
+    tenant_id: str | None = None,
 ) -> Run:
     """Validate, record (queued) and submit one run; returns once the record is stored.
 
     `run_id` is a client-chosen id; `submit=False` records the run without starting it
-    (the caller submits it later).
+    (the caller submits it later). A run of no stored flow belongs to `tenant_id` (the
+    tenant the request acts in), else to the user's own.
     """
     if flow is not None and flow.deployment_status == STOPPED:
         raise InvalidStateError(
             f"flow {flow.id} is stopped and accepts no new runs", field="flow_id"
         )
     tweaks = request.get("tweaks") or None
+    if flow is not None:
+        tenant_id = flow.tenant_id
+    elif tenant_id is None:
+        tenant_id = user.tenant_id if user else None
     if graph is None:
         if graph_data is not None:
-            graph = services.graphs.compile(None, graph_data, tweaks)
+            graph = await services.graphs.compile(None, graph_data, tweaks, tenant_id=tenant_id)
         elif flow is not None:
-            graph = services.graphs.for_flow(flow, tweaks)
+            graph = await services.graphs.for_flow(flow, tweaks)
         else:
             raise InvalidStateError("a run needs a flow or a graph", field="flow_id")
     check_targets(graph, request)
     owner = flow.user_id if flow is not None and user is None else (user.id if user else None)
     # A paused flow takes triggers but holds their runs until it is resumed (HELD marks them).
     held = submit and flow is not None and flow.deployment_status == PAUSED
-    tenant = flow.tenant_id if flow is not None else (user.tenant_id if user else 0)
     values = {
         "id": run_id,
         "flow_id": flow.id if flow is not None else None,
         "flow_version_id": flow_version_id,
         "flow_type": flow.flow_type if flow is not None else "automation",
-        "tenant_id": tenant,
+        "tenant_id": tenant_id if tenant_id is not None else 0,
         "user_id": owner,
         "trigger": trigger,
         "request": request,

@@ -14,7 +14,7 @@ from flowdeck.db.base import utcnow
 from flowdeck.db.models import Flow, FlowVersion
 from flowdeck.db.repositories.base import Scope
 from flowdeck.db.repositories.flows import FlowQuery, FlowRepository, ProjectRepository
-from flowdeck.engine import Engine
+from flowdeck.engine import Engine, parse_flow
 from flowdeck.errors import (
     ConflictError,
     FlowValidationError,
@@ -69,10 +69,15 @@ class FlowService:
         self.repo = FlowRepository(session, scope)
         self.projects = ProjectRepository(session, scope)
 
-    def validate_graph(self, data: dict[str, Any] | None, *, is_component: bool) -> None:
-        """Compile the graph; FlowValidationError (422) names every node and field at fault."""
+    async def validate_graph(self, data: dict[str, Any] | None, *, is_component: bool) -> None:
+        """Compile the graph; FlowValidationError (422) names every node and field at fault.
+
+        Node types the built-ins lack may be the tenant's stored components.
+        """
         if data and not is_component:
-            self.engine.compile(data)
+            spec = parse_flow(data)
+            stored = await self.engine.stored_components(spec, self.scope.tenant_id)
+            self.engine.compile(spec, None, stored)
 
     async def get(self, flow_id: str) -> Flow:
         return await self.repo.get(flow_id)
@@ -83,7 +88,7 @@ class FlowService:
         values = body.model_dump(mode="json", exclude_unset=True, exclude_none=True)
         if flow_id is not None:
             values["id"] = flow_id
-        self.validate_graph(body.data, is_component=bool(body.is_component))
+        await self.validate_graph(body.data, is_component=bool(body.is_component))
         name = next_free(body.name, await self.repo.owner_names(self.scope.user_id, body.name))
         values["name"] = name
         values["endpoint_name"] = await self._endpoint(body.endpoint_name, rename=rename_clashes)
@@ -168,7 +173,7 @@ class FlowService:
         if changes.get("business_id"):
             await in_tenant(self.session, self.scope.tenant_id, changes["business_id"])
         if "data" in changes or "is_component" in changes:
-            self.validate_graph(
+            await self.validate_graph(
                 changes.get("data", flow.data),
                 is_component=changes.get("is_component", flow.is_component),
             )

@@ -14,40 +14,46 @@ from flowdeck.errors import NotFoundError
 
 
 class GraphCache:
-    """Compiled graphs keyed by what they were compiled from; tweaked graphs are not kept."""
+    """Compiled graphs keyed by what they were compiled from; tweaked graphs are not kept.
+
+    Nor are graphs using a tenant's stored components: they are compiled for each run, so a
+    component's new version applies at once. A cached graph holds built-in types only, and
+    a stored component cannot take a built-in's name, so a hit is never stale.
+    """
 
     def __init__(self, engine: Engine, size: int = 256) -> None:
         self.engine = engine
         self.size = size
         self._graphs: OrderedDict[tuple[Any, ...], Graph] = OrderedDict()
 
-    def compile(
+    async def compile(
         self,
         key: tuple[Any, ...] | None,
         data: dict[str, Any],
         tweaks: dict[str, Any] | None = None,
         name: str = "",
+        tenant_id: str | None = None,
     ) -> Graph:
-        if tweaks or key is None:
-            return self._compile(data, tweaks, name)
-        graph = self._graphs.get(key)
-        if graph is None:
-            graph = self._compile(data, None, name)
-            self._graphs[key] = graph
-            if len(self._graphs) > self.size:
-                self._graphs.popitem(last=False)
-        else:
-            self._graphs.move_to_end(key)
-        return graph
-
-    def _compile(self, data: dict[str, Any], tweaks: dict[str, Any] | None, name: str) -> Graph:
+        keep = key is not None and not tweaks
+        if keep:
+            graph = self._graphs.get(key)  # type: ignore[arg-type]
+            if graph is not None:
+                self._graphs.move_to_end(key)  # type: ignore[arg-type]
+                return graph
         spec: FlowSpec = parse_flow(data)
         spec.name = spec.name or name
-        return self.engine.compile(spec, tweaks)
+        stored = await self.engine.stored_components(spec, tenant_id)
+        graph = self.engine.compile(spec, tweaks, stored)
+        if keep and not stored:
+            self._graphs[key] = graph  # type: ignore[index]
+            if len(self._graphs) > self.size:
+                self._graphs.popitem(last=False)
+        return graph
 
-    def for_flow(self, flow: Flow, tweaks: dict[str, Any] | None = None) -> Graph:
+    async def for_flow(self, flow: Flow, tweaks: dict[str, Any] | None = None) -> Graph:
         key = ("flow", flow.id, flow_stamp(flow))
-        return self.compile(key, flow.data or {"nodes": [], "edges": []}, tweaks, flow.name)
+        data = flow.data or {"nodes": [], "edges": []}
+        return await self.compile(key, data, tweaks, flow.name, flow.tenant_id)
 
     def cached_flow(self, flow_id: str, stamp: str) -> Graph | None:
         """The compiled graph of that version of a flow, if it is here (untweaked)."""
@@ -56,12 +62,15 @@ class GraphCache:
             self._graphs.move_to_end(("flow", flow_id, stamp))
         return graph
 
-    def for_version(self, version: FlowVersion, tweaks: dict[str, Any] | None = None) -> Graph:
-        return self.compile(
+    async def for_version(
+        self, version: FlowVersion, tweaks: dict[str, Any] | None = None
+    ) -> Graph:
+        return await self.compile(
             ("version", version.id),
             version.data or {"nodes": [], "edges": []},
             tweaks,
             version.name,
+            version.tenant_id,
         )
 
 
@@ -75,7 +84,7 @@ class DbGraphSource:
     async def graph_for(self, run: Run, flow_stamp: str | None = None) -> Graph:
         tweaks = (run.request or {}).get("tweaks") or None
         if run.graph is not None:
-            return self.cache.compile(None, run.graph, tweaks)
+            return await self.cache.compile(None, run.graph, tweaks, tenant_id=run.tenant_id)
         if flow_stamp and run.flow_id and run.flow_version_id is None and not tweaks:
             graph = self.cache.cached_flow(run.flow_id, flow_stamp)
             if graph is not None:
@@ -85,11 +94,11 @@ class DbGraphSource:
                 version = await session.get(FlowVersion, run.flow_version_id)
                 if version is None:
                     raise NotFoundError(f"flow version {run.flow_version_id} no longer exists")
-                return self.cache.for_version(version, tweaks)
+                return await self.cache.for_version(version, tweaks)
             flow = await session.get(Flow, run.flow_id) if run.flow_id else None
             if flow is None:
                 raise NotFoundError(f"flow {run.flow_id} no longer exists")
-            return self.cache.for_flow(flow, tweaks)
+            return await self.cache.for_flow(flow, tweaks)
 
 
 def flow_stamp(flow: Flow) -> str:

@@ -109,7 +109,7 @@ async def list_tools(
     taken: set[str] = set()
     for flow in flows:
         try:
-            graph = services.graphs.for_flow(flow)
+            graph = await services.graphs.for_flow(flow)
         except FlowdeckError:
             continue  # a flow that does not compile cannot be called: not advertised
         inputs, schema = input_schema(graph)
@@ -198,7 +198,7 @@ async def call_tool(
     limits = [t for t in (services.settings.mcp_call_timeout, services.settings.run_timeout) if t]
     limit = min(limits) if limits else None
     request = tool_request(tool, arguments, limit)
-    graph = services.graphs.for_flow(tool.flow)
+    graph = await services.graphs.for_flow(tool.flow)
     run = await start_run(
         services, flow=tool.flow, user=principal.user, trigger=TRIGGER, request=request, graph=graph
     )

@@ -1,4 +1,5 @@
-"""What a run looks up in its own tenant: a registered chat model, an MCP server.
+"""What a run looks up in its own tenant: a registered chat model, an MCP server, a stored
+component.
 
 Only the run's tenant is searched, so a flow naming another tenant's provider or server
 finds nothing. Secrets are opened here, for the step that uses them, and go no further.
@@ -6,13 +7,17 @@ finds nothing. Secrets are opened here, for the step that uses them, and go no f
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import select
 
 from flowdeck.auth.sealing import SecretBox
 from flowdeck.db.database import Database
 from flowdeck.db.models import McpServer, ModelProvider, ProviderModel
+from flowdeck.engine.components.base import Component
 from flowdeck.engine.registries import ChatModelTarget, McpEndpoint
 from flowdeck.errors import InvalidInputError, NotFoundError
+from flowdeck.services.components import StoredLookup
 from flowdeck.services.mcp_servers import endpoint_of
 
 
@@ -20,6 +25,10 @@ class DbRegistries:
     def __init__(self, db: Database, secrets: SecretBox) -> None:
         self.db = db
         self.secrets = secrets
+        self.stored = StoredLookup(db)
+
+    async def components(self, tenant_id: str, names: Collection[str]) -> list[type[Component]]:
+        return await self.stored.components(tenant_id, names)
 
     async def chat_model(
         self, tenant_id: str, provider_key: str, model_name: str

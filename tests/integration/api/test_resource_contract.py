@@ -52,6 +52,7 @@ class Contract:
     shared: bool = False
     id_key: str = ""  # the id's name in a read, when not the path's
     query_names: dict[str, str] = field(default_factory=dict)  # parent -> its list query name
+    item_query: str = ""  # what addressing one row needs in its query, as the seed has it
 
 
 def _static(body: Json) -> Body:
@@ -154,6 +155,17 @@ async def _provider(world: TenantWorld) -> Json:
     return {"provider_id": made.json()["provider_id"]}
 
 
+GROUP = {"group_name": "G", "group_en_name": "g", "component_type": "component"}
+
+
+async def _component_body(world: TenantWorld, _params: Json) -> Json:
+    made = await world.admin.post("/api/v1/components/groups", json=GROUP)
+    assert made.status_code == 201, made.text
+    code = "OUTPUTS = ['out']\ndef build():\n    return 1\n"
+    name = f"C{uuid.uuid4().hex[:8]}"
+    return {"component_group_id": made.json()["group_id"], "component_name": name, "code": code}
+
+
 async def _flows_module(_world: TenantWorld) -> Json:
     return {"module_id": "flows"}
 
@@ -213,6 +225,8 @@ CONTRACTS: dict[str, Contract] = {
         update={"context_length": 4096},
         parents=_provider,
     ),
+    "component group": Contract(_static(GROUP), update={"note": "n"}, item_query="?scope=1"),
+    "component": Contract(_component_body, update={"note": "n"}, item_query="?scope=1"),
     "tenant": Contract(
         _static({"tenant_name": "t", "note": "n"}), update={"note": "m"}, platform_only=True
     ),
@@ -312,7 +326,7 @@ async def test_the_resource_keeps_the_contract(
         row_id, params = listed.json()[0][res.id_field], {}
     else:
         params, row_id = await _make(a, writer, m, c)
-    item = _fill(m.paths["read"], params, row_id, res.id_field)
+    item = _fill(m.paths["read"], params, row_id, res.id_field) + c.item_query
     collection = _list_url(m.paths["list"], params, c.query_names)
 
     # In its tenant: read and listed, the list counting only what the caller sees.

@@ -135,6 +135,8 @@ DUMMY = {
     "provider_id": "999999",
     "model_id": "999999",
     "server_name": "no-such-server",
+    "component_id": ANY_ID,
+    "flow_name": "no-such-flow",
 }
 
 

@@ -3,6 +3,7 @@
 from flowdeck.db.models.access import ModulePriv, PermissionModule, Role, RolePriv, TenantUserRole
 from flowdeck.db.models.ai import McpServer, ModelProvider, ProviderModel
 from flowdeck.db.models.businesses import Business, BusinessUserRole
+from flowdeck.db.models.components import ComponentGroup, ComponentVersion, CustomComponent
 from flowdeck.db.models.configs import Config, DictEntry
 from flowdeck.db.models.files import FileRecord
 from flowdeck.db.models.flows import Flow, FlowTemplate, FlowVersion, Project
@@ -23,7 +24,10 @@ __all__ = [
     "Business",
     "BusinessUserRole",
     "ChatSession",
+    "ComponentGroup",
+    "ComponentVersion",
     "Config",
+    "CustomComponent",
     "DictEntry",
     "FileRecord",
     "Flow",

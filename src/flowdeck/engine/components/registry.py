@@ -25,6 +25,18 @@ class ComponentRegistry:
             self._by_name[name] = instance
         self._primary[cls.type_name] = instance
 
+    def extended(self, classes: Iterable[type[Component]]) -> ComponentRegistry:
+        """This registry and `classes` (a tenant's stored components); itself if none."""
+        added = list(classes)
+        if not added:
+            return self
+        wider = ComponentRegistry()
+        wider._by_name = dict(self._by_name)
+        wider._primary = dict(self._primary)
+        for cls in added:
+            wider.register(cls)
+        return wider
+
     def get(self, type_name: str) -> Component | None:
         return self._by_name.get(type_name)
 
