@@ -186,6 +186,7 @@ CONTRACTS: dict[str, Contract] = {
     ),
     "group member": Contract(
         _member_body,
+        update={"is_leader": True},
         parents=_group,
         query_names={"group_id": "group-id"},
         make=_members("/api/v1/user-groups/members", {}),
