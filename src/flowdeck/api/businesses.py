@@ -127,6 +127,7 @@ USER_ROLES = Resource(
     parent_attr="business_id",
     parent_model=Business,
     parent_type=int,
+    parent_visible=_visible,
     hooks=Hooks(after_change=access_changed),
     batch_remove=True,
 )

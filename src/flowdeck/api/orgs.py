@@ -23,6 +23,7 @@ from flowdeck.schemas.common import Candidates, Count, Id, QueryBool
 from flowdeck.schemas.orgs import (
     GroupMemberRead,
     GroupMembersAdd,
+    GroupMemberUpdate,
     OrgCreate,
     OrgMemberRead,
     OrgMembersAdd,
@@ -53,6 +54,10 @@ def _is_enable(_ctx: Context, value: Any) -> Any:
     return None if value is None else UserGroup.is_enable.is_(value)
 
 
+def _is_leader(_ctx: Context, value: Any) -> Any:
+    return None if value is None else UserGroupMember.is_leader.is_(value)
+
+
 def _member_of(column: Any) -> Any:
     return lambda _ctx, value: column == value
 
@@ -66,7 +71,7 @@ GROUP_MEMBERS = Resource(
     model=UserGroupMember,
     read=GroupMemberRead,
     create=None,
-    update=None,
+    update=GroupMemberUpdate,
     id_field="member_id",
     id_type=int,
     sort={
@@ -162,7 +167,10 @@ mount(
     {
         "group_id": ListFilter(
             GroupId, inspect.Parameter.empty, _member_of(UserGroupMember.group_id)
-        )
+        ),
+        "is_leader": ListFilter(
+            Annotated[QueryBool | None, Query(alias="Is-Leader")], None, _is_leader
+        ),
     },
 )
 

@@ -42,6 +42,18 @@ class RowScope(StrEnum):
     # As TENANT_OWNER, and also the rows of the businesses (`business_id`) where the caller's
     # business roles grant the privilege the route declares, sub-businesses included.
     BUSINESS_TREE = "business_tree"
+    # Rows that say how far they are shared, in their `scope` column (a Reach): every tenant,
+    # the tenant, a business (seen as BUSINESS_TREE rows are) or their owner alone.
+    SHARED = "shared"
+
+
+class Reach(StrEnum):
+    """How far a SHARED row is shared."""
+
+    SYSTEM = "system"  # every tenant; written by platform superusers
+    TENANT = "tenant"  # everyone acting in its tenant
+    BUSINESS = "business"  # its business's tree, its owner and the tenant's administrators
+    PERSONAL = "personal"  # its owner alone
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -101,6 +101,9 @@ class Resource(Generic[M]):
     parent_model: type[Base] | None = None  # a missing parent is 404, like a missing row
     parent_type: type = str
     parent_filter: Any = None  # what a row of parent_model must also be to be a parent
+    # The parent's own resource rule (its `visible` hook): a parent the caller may not see
+    # through its own resource is not one to list or change the children of either.
+    parent_visible: Visible | None = None
     hooks: Hooks = field(default_factory=Hooks)
     batch_remove: bool = False  # POST {path}/batch-remove {"ids": [...]} -> deleted_count
     # The model has the seed's audit fields: c_uid and m_uid are set from the caller.

@@ -49,6 +49,8 @@ class ResourceRepository(Generic[M]):
         )
         if self.resource.parent_filter is not None:
             stmt = stmt.where(self.resource.parent_filter)
+        if self.resource.parent_visible is not None:
+            stmt = self.resource.parent_visible(self.ctx, stmt)
         if (await self.ctx.session.execute(stmt)).first() is None:
             field = self.resource.parent_field
             raise NotFoundError(f"{field} {self.parent} not found", field=field)

@@ -90,6 +90,10 @@ class OrgMemberUpdate(BaseModel):
     is_leader: StrictBool | None = None
 
 
+class GroupMemberUpdate(BaseModel):
+    is_leader: StrictBool
+
+
 class GroupMemberRead(Audit):
     id: int
     tenant_id: UUID

@@ -132,7 +132,18 @@ async def _everything(a: httpx.AsyncClient, tenant_id: str) -> dict[str, Any]:
         )
     )
     await _made(await a.patch(f"/api/v1/flows/{flow['id']}", json={"business_id": biz}))
+    template = await _made(
+        await a.post(f"/api/v1/flows/{flow['id']}/templates/", json={"name": "a-template"})
+    )
+    business_template = await _made(
+        await a.post(
+            f"/api/v1/flows/{flow['id']}/templates/",
+            json={"name": "a-biz-template", "scope": "business", "business_id": biz},
+        )
+    )
     return {
+        "template": template["id"],
+        "business_template": business_template["id"],
         "business": biz,
         "business_role": business_role["id"],
         "flow": flow["id"],
@@ -279,6 +290,7 @@ def _matrix(ids: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
         ("org binding read", "GET", f"/api/v1/tenants/org-roles/{ids['org_role']}", None),
         ("org binding delete", "DELETE", f"/api/v1/tenants/org-roles/{ids['org_role']}", None),
         *_business_matrix(ids),
+        *_template_matrix(ids),
     ]
 
 
@@ -299,6 +311,20 @@ def _business_matrix(ids: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
         ("business roles remove", "POST", f"{roles}/batch-remove", {"ids": [ids["business_role"]]}),
         ("business user remove", "DELETE", f"{biz}/users/{ids['user']}", None),
     ]
+
+
+def _template_matrix(ids: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
+    made = f"/api/v1/flows/{ids['flow']}/templates/"
+    rows = []
+    for kind in ("template", "business_template"):
+        item = f"/api/v1/flow_templates/{ids[kind]}"
+        rows += [
+            (f"{kind} read", "GET", item, None),
+            (f"{kind} update", "PATCH", item, {"name": "stolen"}),
+            (f"{kind} delete", "DELETE", item, None),
+            (f"{kind} flow", "POST", f"{item}/flows", {"name": "stolen"}),
+        ]
+    return [*rows, ("template create", "POST", made, {"name": "stolen"})]
 
 
 async def _send(client: httpx.AsyncClient, method: str, url: str, body: Any) -> httpx.Response:
@@ -329,6 +355,9 @@ async def test_every_verb_on_every_kind_is_404_across_tenants(
     # A still has everything, unchanged.
     assert (await a.admin.get(f"/api/v1/flows/{ids['flow']}")).json()["name"] == "a-flow"
     assert (await a.admin.get(f"/api/v1/projects/{ids['project']}")).json()["name"] == "a-project"
+    for kind, name in (("template", "a-template"), ("business_template", "a-biz-template")):
+        kept = await a.admin.get(f"/api/v1/flow_templates/{ids[kind]}")
+        assert kept.json()["name"] == name
     assert (await a.admin.get(f"/api/v2/files/{ids['file']}")).status_code == 200
     waiting = (await a.admin.get(f"/api/v1/runs/{ids['waiting']}")).json()
     assert waiting["state"] == "waiting"
@@ -360,6 +389,7 @@ LISTS = [
     "/api/v1/orgs/tree",
     "/api/v1/businesses/",
     "/api/v1/businesses/tree",
+    "/api/v1/flow_templates/",
     "/api/v1/roles",
     "/api/v1/tenants/user-roles",
     "/api/v1/tenants/group-roles",
@@ -377,7 +407,7 @@ async def test_lists_hold_only_the_tenants_own_rows(
     ids = await _everything(other.admin, other.id)
     # Strings of A's ids that could show up in a list body (integers are matched as "id": n).
     needles = {str(v) for v in ids.values() if isinstance(v, str) and len(v) > 8}
-    names = {"a-flow", "a-project", "a-key", "a.txt", "A reader", "colour", "a-biz"}
+    names = {"a-flow", "a-project", "a-key", "a.txt", "A reader", "colour", "a-biz", "a-template"}
     # Lists that filter by a flow, asked for the other tenant's flow.
     by_flow = [
         f"/api/v1/monitor/{what}?flow_id={ids['flow']}"

@@ -175,7 +175,21 @@ async def _binding_body(world: TenantWorld, _params: Json) -> Json:
     return {"tenant_id": world.id, "role_id": "viewer", "username": world.last_name}
 
 
+async def _template_body(world: TenantWorld, _params: Json) -> Json:
+    flow = await world.admin.post("/api/v1/flows/", json={"name": uuid.uuid4().hex[:8]})
+    assert flow.status_code == 201, flow.text
+    return {"flow_id": flow.json()["id"], "name": "T", "scope": "tenant"}
+
+
+async def _from_flow(world: TenantWorld, _params: Json, body: Json) -> Any:
+    flow_id = body.pop("flow_id")
+    made = await world.admin.post(f"/api/v1/flows/{flow_id}/templates/", json=body)
+    assert made.status_code == 201, made.text
+    return made.json()["id"]
+
+
 CONTRACTS: dict[str, Contract] = {
+    "flow template": Contract(_template_body, update={"name": "T2"}, make=_from_flow),
     "config": Contract(
         _static({"config_key": "k", "config_name": "K", "config_value": "v"}),
         update={"config_value": "w"},
@@ -198,6 +212,7 @@ CONTRACTS: dict[str, Contract] = {
     ),
     "group member": Contract(
         _member_body,
+        update={"is_leader": True},
         parents=_group,
         query_names={"group_id": "group-id"},
         make=_members("/api/v1/user-groups/members", {}),

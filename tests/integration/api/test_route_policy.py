@@ -112,6 +112,7 @@ DUMMY = {
         "message_id",
         "response_id",
         "flow_slug",
+        "template_id",
     )
 } | {
     "file_name": "a.txt",
@@ -172,6 +173,11 @@ async def _first_users_resources(alice: httpx.AsyncClient) -> dict[str, str]:
     assert v1file.status_code == 201, v1file.text
     chat = await alice.post("/api/v1/monitor/messages/sessions", json={"flow_id": flow_id})
     assert chat.status_code == 201, chat.text
+    # Personal: bob, a developer of the same tenant, sees the tenant's templates by design.
+    template = await alice.post(
+        f"/api/v1/flows/{flow_id}/templates/", json={"name": "alice-t", "scope": "personal"}
+    )
+    assert template.status_code == 201, template.text
     me = (await alice.get("/api/v1/users/whoami")).json()
     run_id = job.json()["job_id"]
     return DUMMY | {
@@ -191,6 +197,7 @@ async def _first_users_resources(alice: httpx.AsyncClient) -> dict[str, str]:
         "old_session_id": chat.json()["session_id"],
         "version_id": str(version.json()["id"]),
         "user_id": str(me["id"]),
+        "template_id": template.json()["id"],
     }
 
 

@@ -294,6 +294,19 @@ async def test_a_business_role_holder_with_business_read_sees_its_subtree(
     assert sorted(b["business_id"] for b in listed.json()) == [parent, child]
     assert (await lead.get(f"{URL}/{other}")).status_code == 404
     assert [n["business_id"] for n in (await lead.get(f"{URL}/tree")).json()] == [parent]
+    # The user roles of a business are listed only below a business the caller sees.
+    await tenant.admin.post(
+        f"{URL}/{other}/user-roles", json={"username": tenant.admin_name, "role_ids": ["viewer"]}
+    )
+    for hidden in (
+        await lead.get(f"{URL}/{other}/user-roles"),
+        await lead.post(f"{URL}/{other}/user-roles/batch-remove", json={"ids": [1]}),
+    ):
+        assert hidden.status_code == 404, hidden.text
+        assert "business_id" in hidden.text
+    assert tenant.admin_name in (await tenant.admin.get(f"{URL}/{other}/user-roles")).text
+    for seen in (parent, child):
+        assert (await lead.get(f"{URL}/{seen}/user-roles")).status_code == 200
 
 
 async def test_another_tenants_business_is_not_found(

@@ -14,9 +14,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from flowdeck.db.base import Base, Owned, RowScope, Timestamps, UTCDateTime, uuid_pk
+from flowdeck.db.base import Base, Owned, Reach, RowScope, Timestamps, UTCDateTime, uuid_pk
+from flowdeck.db.models.identity import User
 
 
 def _business() -> Mapped[int | None]:
@@ -27,6 +28,16 @@ def _business() -> Mapped[int | None]:
         index=True,
         nullable=True,
     )
+
+
+class _Described:
+    # A mixin so that the columns come last, where migration 0014 added them.
+    flow_skill: Mapped[str | None] = mapped_column(Text, nullable=True)
+    icon: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    icon_bg_color: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    gradient: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    flow_type: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    business_id: Mapped[int | None] = _business()
 
 
 class _InBusiness:
@@ -107,14 +118,25 @@ class FlowVersion(Timestamps, Base):
     created_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
-class FlowTemplate(Owned, Timestamps, Base):
+class FlowTemplate(Owned, Timestamps, _Described, Base):
+    """A flow's graph and looks, kept to start new flows from; `scope` says who sees it."""
+
     __tablename__ = "flow_templates"
-    __scope__ = RowScope.TENANT_OWNER
+    __scope__ = RowScope.SHARED
 
     id: Mapped[str] = uuid_pk()
     name: Mapped[str] = mapped_column(String(255))
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
-    scope: Mapped[str] = mapped_column(String(16), default="personal")
+    scope: Mapped[str] = mapped_column(String(16), default=Reach.TENANT, index=True)
     source_flow_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     data: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
     tags: Mapped[list[Any]] = mapped_column(default=list)
+    creator: Mapped[User | None] = relationship(lazy="joined")
+
+    @property
+    def is_self(self) -> bool:
+        return self.scope == Reach.PERSONAL
+
+    @property
+    def creator_name(self) -> str | None:
+        return self.creator.username if self.creator is not None else None

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, bindparam, func, or_, select
+from sqlalchemy import Select, and_, bindparam, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flowdeck.db.base import Base, RowScope
+from flowdeck.db.base import Base, Reach, RowScope
 from flowdeck.errors import NotFoundError, PermissionDeniedError
 
 M = TypeVar("M", bound=Base)
@@ -45,6 +45,8 @@ class Repository(Generic[M]):
 
     def scoped(self, stmt: Select[Any]) -> Select[Any]:
         cols = self.model.__table__.c
+        if self.model.__scope__ is RowScope.SHARED:
+            return stmt.where(self._shared(cols))
         if self.model.__scope__ is not RowScope.GLOBAL:
             stmt = stmt.where(cols.tenant_id == self.scope.tenant_id)
         if self.by_owner:
@@ -55,6 +57,26 @@ class Repository(Generic[M]):
         if self.model.__soft_delete__:
             stmt = stmt.where(cols.deleted_at.is_(None))
         return stmt
+
+    def _shared(self, cols: Any) -> Any:
+        """What a SHARED model's rows `scope` sees: each row's reach decides."""
+        mine = cols.user_id == self.scope.user_id
+        in_business = (
+            true()
+            if self.scope.tenant_wide
+            else or_(mine, cols.business_id.in_(sorted(self.scope.businesses)))
+        )
+        return or_(
+            cols.scope == Reach.SYSTEM,
+            and_(
+                cols.tenant_id == self.scope.tenant_id,
+                or_(
+                    cols.scope == Reach.TENANT,
+                    and_(cols.scope == Reach.BUSINESS, in_business),
+                    and_(cols.scope == Reach.PERSONAL, mine),
+                ),
+            ),
+        )
 
     @property
     def by_owner(self) -> bool:
@@ -151,7 +173,7 @@ class Repository(Generic[M]):
     async def create(self, **values: Any) -> M:
         if self.model.__scope__ is not RowScope.GLOBAL:
             values.setdefault("tenant_id", self.scope.tenant_id)
-        if self.model.__scope__ in _OWNED:
+        if self.model.__scope__ in (*_OWNED, RowScope.SHARED):
             values.setdefault("user_id", self.scope.user_id)
         row = self.model(**values)
         self.session.add(row)
