@@ -17,6 +17,7 @@ from fastapi.routing import APIRoute
 from flowdeck.access.catalog import Privilege
 from flowdeck.access.declare import Access, access_of
 from flowdeck.access.principal import Principal, principal_cache
+from flowdeck.api.routing import PrefilteredRouter
 from flowdeck.db.models import User
 from flowdeck.errors import AuthenticationError, InvalidInputError, PermissionDeniedError
 
@@ -103,4 +104,4 @@ class GuardedRoute(APIRoute):
 
 def guarded_router(**kwargs: Any) -> APIRouter:
     """An APIRouter whose every route enforces its access declaration."""
-    return APIRouter(route_class=GuardedRoute, **kwargs)
+    return PrefilteredRouter(route_class=GuardedRoute, **kwargs)

@@ -1,0 +1,55 @@
+"""The router prefilter answers exactly as FastAPI's walk over every route would."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from starlette.routing import Match
+
+from flowdeck.api.routing import PrefilteredRouter
+
+
+def _app() -> tuple[FastAPI, PrefilteredRouter]:
+    items = PrefilteredRouter(prefix="/api/v1")
+
+    @items.get("/items/{item_id}")
+    async def read(item_id: int) -> dict[str, int]:
+        return {"id": item_id}
+
+    @items.post("/items")
+    async def create() -> dict[str, str]:
+        return {"made": "yes"}
+
+    other = PrefilteredRouter()
+
+    @other.get("/other")
+    async def read_other() -> dict[str, str]:
+        return {"other": "yes"}
+
+    app = FastAPI()
+    app.include_router(items)
+    app.include_router(other, prefix="/under")
+    return app, items
+
+
+def test_a_path_none_of_its_routes_take_is_ruled_out_in_one_test() -> None:
+    _, items = _app()
+    scope = {"type": "http", "path": "/api/v1/nothing", "method": "GET", "root_path": ""}
+    assert items.matches(scope) == (Match.NONE, {})
+
+
+@pytest.mark.asyncio
+async def test_answers_are_those_of_the_full_walk() -> None:
+    app, _ = _app()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        assert (await c.get("/api/v1/items/7")).json() == {"id": 7}
+        assert (await c.post("/api/v1/items")).json() == {"made": "yes"}
+        wrong_method = await c.get("/api/v1/items")
+        assert wrong_method.status_code == 405
+        assert wrong_method.headers["allow"] == "POST"
+        assert (await c.get("/api/v1/items/x")).status_code == 422
+        assert (await c.get("/api/v1/missing")).status_code == 404
+        # Included under a prefix: the prefix is part of the path the filter sees.
+        assert (await c.get("/under/other")).json() == {"other": "yes"}
+        assert (await c.get("/other")).status_code == 404
