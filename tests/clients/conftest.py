@@ -78,7 +78,10 @@ class Deck:
 def deck(request: pytest.FixtureRequest) -> Iterator[Deck]:
     databases = iter([None]) if request.param == "sqlite" else _pg_database()
     database_url = next(databases)
-    settings = {"database_url": database_url} if database_url else {}
+    # The model servers of the tests listen on 127.0.0.1, which the default policy refuses.
+    settings = {"allow_private_networks": "true"}
+    if database_url:
+        settings["database_url"] = database_url
     try:
         with flowdeck_server(**settings) as server:
             with httpx.Client(base_url=server.url, timeout=30, trust_env=False) as client:

@@ -7,12 +7,18 @@ value; Langflow's documented set-up sends a dummy bearer and the key as `x-api-k
 from __future__ import annotations
 
 import time
+import uuid
 
 import openai
 import pytest
 from openai import OpenAI
+from starlette.applications import Starlette
+from starlette.routing import Route
 
 from tests.clients.conftest import GREETING, Deck
+from tests.integration.api.test_models import PROVIDERS, chat_flow, provider_body
+from tests.unit.engine.components._support import serve
+from tests.unit.engine.components.test_openai_chat import KEY, FakeOpenAI
 
 
 def client_of(deck: Deck, **kwargs: object) -> OpenAI:
@@ -82,3 +88,26 @@ def test_background_response_is_polled_to_its_end(deck: Deck) -> None:
         response = client.responses.retrieve(started.id)
     assert response.status == "completed"
     assert response.output_text == "Hello Linus!"
+
+
+def test_streamed_response_of_a_flow_whose_model_is_registered(deck: Deck) -> None:
+    # A real OpenAI-style server on 127.0.0.1; the flow names its provider and model only.
+    fake = FakeOpenAI()
+    app = Starlette(routes=[Route("/v1/chat/completions", fake.completions, methods=["POST"])])
+    with serve(app) as url, deck.http() as http:
+        key = f"local-{uuid.uuid4().hex[:6]}"
+        made = http.post(PROVIDERS, json=provider_body(key, base_url=f"{url}/v1", api_key=KEY))
+        assert made.status_code == 201, made.text
+        model = {"provider_id": made.json()["provider_id"], "model_name": "gpt-local"}
+        assert http.post("/api/v1/models/", json={**model, "model_type": "llm"}).is_success
+        flow = deck.add_flow(chat_flow(key, "gpt-local"))
+        stream = client_of(deck, api_key=deck.api_key).responses.create(
+            model=flow["id"], input="three small words", stream=True
+        )
+        events = list(stream)
+    deltas = [e.delta for e in events if e.type == "response.output_text.delta"]
+    assert "".join(deltas) == "Echo: three small words"
+    assert len(deltas) > 1  # the model's tokens, as they came
+    assert events[-1].type == "response.completed"
+    assert fake.requests[-1]["authorization"] == f"Bearer {KEY}"
+    assert fake.requests[-1]["body"]["model"] == "gpt-local"

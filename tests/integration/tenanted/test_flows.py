@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import datetime
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from tests.integration.api.flow_docs import chat_graph, create, edge, flow, node
+from tests.tenancy import TenantWorld, new_tenant
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -293,3 +296,32 @@ async def test_bad_ids_and_no_credentials(
     assert (await client.get(unknown)).status_code == 404
     missing_project = await client.post(FLOWS, json=flow("X", folder_id="nope"))
     assert missing_project.status_code == 404
+
+
+async def test_put_upserts_within_the_callers_privileges_and_tenant(
+    app: FastAPI, platform: httpx.AsyncClient, tenant: TenantWorld
+) -> None:
+    flow_id = str(uuid.uuid4())
+    body = {"name": "upserted", "data": chat_graph()}
+    made = await tenant.admin.put(f"/api/v1/flows/{flow_id}", json=body)
+    assert made.status_code == 201, made.text
+    assert made.json()["id"] == flow_id
+    again = await tenant.admin.put(f"/api/v1/flows/{flow_id}", json={**body, "name": "renamed"})
+    assert again.status_code == 200, again.text
+    assert (await tenant.admin.get(f"/api/v1/flows/{flow_id}")).json()["name"] == "renamed"
+
+    # Creating needs WRITE: an operator (MODIFY, no WRITE) creates nothing.
+    operator = await tenant.member("operator", name="op")
+    fresh = str(uuid.uuid4())
+    refused = await operator.put(f"/api/v1/flows/{fresh}", json=body)
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["operation"] == "WRITE"
+    assert (await tenant.admin.get(f"/api/v1/flows/{fresh}")).status_code == 404
+    viewer = await tenant.member("viewer", name="viewer")
+    assert (await viewer.put(f"/api/v1/flows/{flow_id}", json=body)).status_code == 403
+
+    # Another tenant's administrator neither overwrites nor takes the id.
+    other = await new_tenant(app, platform, "other")
+    stolen = await other.admin.put(f"/api/v1/flows/{flow_id}", json={**body, "name": "theirs"})
+    assert stolen.status_code == 404, stolen.text
+    assert (await tenant.admin.get(f"/api/v1/flows/{flow_id}")).json()["name"] == "renamed"
