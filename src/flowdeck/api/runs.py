@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
+import orjson
 from fastapi import Body, Depends, Query
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict
 
 from flowdeck.access.catalog import Module, Op
@@ -15,10 +17,13 @@ from flowdeck.access.guard import guarded_router
 from flowdeck.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep
 from flowdeck.db.models import Run
 from flowdeck.db.repositories.run_records import RunRepository
+from flowdeck.runs import feed
 from flowdeck.runs.states import RunState
 from flowdeck.schemas.common import Count
 
 router = guarded_router(prefix="/api/v1/runs", tags=["Runs"])
+
+KEEPALIVE_SECONDS = 15.0
 
 
 class RunRead(BaseModel):
@@ -80,6 +85,34 @@ async def list_runs(
         conditions.append(Run.state == state.value)
     return await RunRepository(session, scope).list(
         *conditions, offset=offset, limit=limit, order_by=[Run.created_at.desc()]
+    )
+
+
+async def _sse(changes: AsyncIterator[dict[str, Any] | None]) -> AsyncIterator[bytes]:
+    async for entry in changes:
+        if entry is None:
+            yield b": keep-alive\n\n"
+        else:
+            name = next((k for k in ("ready", "lost") if k in entry), "run")
+            yield b"event: " + name.encode() + b"\ndata: " + orjson.dumps(entry) + b"\n\n"
+
+
+# Declared before /{run_id}, which would otherwise take `events` for a run id.
+@router.get("/events", summary="Follow run changes", response_class=StreamingResponse)
+@requires(Module.RUNS, Op.READ)
+async def follow_runs(services: ServicesDep, scope: ScopeDep) -> StreamingResponse:
+    """Server-sent events, one per change of a run the caller may read in the acting tenant.
+
+    `ready` first (from then on nothing is missed: read the list, then apply the changes),
+    then `run` events `{run_id, flow_id, user_id, state?, progress?, step?: {id, state},
+    timestamp}`; `lost` when the reader fell behind and should read the list again.
+    """
+    subscription = await services.bus.follow_runs(scope.tenant_id)
+    changes = feed.follow(subscription, scope, KEEPALIVE_SECONDS)
+    return StreamingResponse(
+        _sse(changes),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 

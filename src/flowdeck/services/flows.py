@@ -18,6 +18,7 @@ from flowdeck.engine import Engine
 from flowdeck.errors import (
     ConflictError,
     FlowValidationError,
+    GraphIssue,
     InvalidInputError,
     InvalidStateError,
     NotFoundError,
@@ -71,6 +72,14 @@ class FlowService:
         """Compile the graph; FlowValidationError (422) names every node and field at fault."""
         if data and not is_component:
             self.engine.compile(data)
+
+    def problems(self, data: dict[str, Any]) -> list[GraphIssue]:
+        """What validate_graph would refuse the graph for: every issue, none when valid."""
+        try:
+            self.engine.compile(data)
+        except FlowValidationError as exc:
+            return exc.issues
+        return []
 
     async def get(self, flow_id: str) -> Flow:
         return await self.repo.get(flow_id)
