@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import Body, Depends, Query
@@ -20,6 +21,7 @@ from flowdeck.db.repositories.run_records import RunRepository
 from flowdeck.runs import feed
 from flowdeck.runs.states import RunState
 from flowdeck.schemas.common import Count
+from flowdeck.services.graphs import graph_that_ran
 
 router = guarded_router(prefix="/api/v1/runs", tags=["Runs"])
 
@@ -120,6 +122,23 @@ async def follow_runs(services: ServicesDep, scope: ScopeDep) -> StreamingRespon
 @requires(Module.RUNS, Op.READ)
 async def read_run(run: OwnedRun) -> Run:
     return run
+
+
+class RunGraph(BaseModel):
+    source: Literal["run", "version", "flow"]
+    data: dict[str, Any]
+    version_id: int | None
+    version: str | None
+    changed_since: bool
+
+
+@router.get("/{run_id}/graph", response_model=RunGraph)
+@requires(Module.RUNS, Op.READ)
+async def read_run_graph(run: OwnedRun, session: SessionDep, scope: ScopeDep) -> RunGraph:
+    """The graph the run executed: the graph sent with it, else the flow version it ran,
+    else its flow (`changed_since` when the flow was edited after the run was created)."""
+    found = await graph_that_ran(session, scope, run)
+    return RunGraph(**dataclasses.asdict(found))
 
 
 def _control_route(command: str, doc: str) -> None:

@@ -13,6 +13,7 @@ import pytest
 from fastapi import FastAPI
 
 from tests.integration.api.test_runs import ECHO, add_flow
+from tests.integration.tenanted.test_staged_runs import _versioned, greeting
 from tests.tenancy import TenantWorld, new_tenant
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -175,3 +176,30 @@ async def test_validate_a_flow_without_saving_it(client: httpx.AsyncClient) -> N
     missing = await client.post("/api/v1/validate/flow", json={})
     assert missing.status_code == 422
     assert "data" in missing.text
+
+
+async def test_a_runs_graph_is_the_one_that_ran(app: FastAPI, client: httpx.AsyncClient) -> None:
+    flow_id = await _versioned(app, client)  # v1 Hello (online), v2 Hi, the draft Hey
+    body = {"input_value": "there"}
+    runs = {
+        "v2": await client.post(f"/api/v1/run/release/{flow_id}", params={"v": "v2"}, json=body),
+        "draft": await client.post(f"/api/v1/run/dev/{flow_id}", json=body),
+    }
+    graphs = {}
+    for label, resp in runs.items():
+        assert resp.status_code == 200, resp.text
+        got = await client.get(f"/api/v1/runs/{resp.json()['run_id']}/graph")
+        assert got.status_code == 200, got.text
+        graphs[label] = got.json()
+    assert graphs["v2"]["source"] == "version"
+    assert graphs["v2"]["version"] == "v2"
+    assert graphs["v2"]["data"] == greeting("Hi")
+    assert graphs["draft"]["source"] == "flow"
+    assert graphs["draft"]["changed_since"] is False
+    edited = await client.patch(f"/api/v1/flows/{flow_id}", json={"data": greeting("Yo")})
+    assert edited.status_code == 200, edited.text
+    draft_run = runs["draft"].json()["run_id"]
+    again = (await client.get(f"/api/v1/runs/{draft_run}/graph")).json()
+    assert again["changed_since"] is True
+    missing = await client.get("/api/v1/runs/no-such-run/graph")
+    assert missing.status_code == 404
