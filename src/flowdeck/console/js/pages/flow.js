@@ -92,6 +92,7 @@ export async function render(main, { params: [flowId], signal }) {
             (changes[node.id] ||= {})[newName.value.trim()] = newValue.value;
             saveButton.disabled = false;
             select(node);
+            check(node);
           },
         }, "Set field"),
       ),
