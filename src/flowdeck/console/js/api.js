@@ -79,7 +79,6 @@ export function refreshSession() {
       if (!response.ok) return false;
       const tokens = await response.json();
       setToken(tokens.access_token, tokens.refresh_token);
-      window.dispatchEvent(new CustomEvent("flowdeck:refreshed"));
       return true;
     } finally {
       refreshing = null;

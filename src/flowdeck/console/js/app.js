@@ -84,12 +84,12 @@ async function loadTenants() {
   try {
     tenants = (await api("GET", "/api/v1/tenants", { query: { limit: 200 } })) || [];
   } catch {
-    tenants = []; // no tenant privileges: the person acts in their default tenant
+    tenants = []; // no tenant privileges here: the person acts in their default tenant
   }
   const picked = getTenant();
-  if (picked && !tenants.some((t) => t.tenant_id === picked) && picked !== (me && me.tenant_id)) {
-    setTenant(null); // a tenant this person cannot act in (another person's choice)
-    tenants = [];
+  if (picked && !tenants.some((t) => t.tenant_id === picked)) {
+    // A tenant this person cannot act in (gone, or another person's choice): the default.
+    setTenant(null);
     await loadTenants();
   }
 }
@@ -130,8 +130,7 @@ async function route() {
 async function afterSignIn(tokens) {
   setToken(tokens.access_token, tokens.refresh_token);
   sessionStorage.removeItem(SIGNED_OUT);
-  me = await api("GET", "/api/v1/users/whoami");
-  await loadTenants();
+  [me] = await Promise.all([api("GET", "/api/v1/users/whoami"), loadTenants()]);
   if (!location.hash || location.hash === "#/login") location.hash = "#/flows";
   await route();
 }
@@ -208,8 +207,7 @@ async function start() {
   }
   if (getToken()) {
     try {
-      me = await api("GET", "/api/v1/users/whoami");
-      await loadTenants();
+      [me] = await Promise.all([api("GET", "/api/v1/users/whoami"), loadTenants()]);
     } catch {
       setToken(null);
     }
