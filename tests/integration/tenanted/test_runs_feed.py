@@ -108,6 +108,8 @@ async def test_feed_tells_each_state_and_step(
     async with feed(app, client, tenant.id) as stream:
         run_id = await webhook_run(client, flow_id)
         changes = await stream.of_run(run_id, "completed")
+    # The reader that went away left the bus (nothing is queued for it any more).
+    assert not app.state.services.bus._feed.has_readers(tenant.id)
     states = [c["state"] for c in changes if "state" in c]
     assert states[0] == "queued"
     assert "running" in states
