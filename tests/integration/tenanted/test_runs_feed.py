@@ -205,3 +205,32 @@ async def test_a_runs_graph_is_the_one_that_ran(app: FastAPI, client: httpx.Asyn
     assert again["changed_since"] is True
     missing = await client.get("/api/v1/runs/no-such-run/graph")
     assert missing.status_code == 404
+
+
+async def test_a_person_lists_the_tenants_they_may_act_in(
+    app: FastAPI, tenant: TenantWorld, platform: httpx.AsyncClient
+) -> None:
+    alice = await tenant.member("developer", name="alice")
+    name = tenant.last_name
+    other = await new_tenant(app, platform)
+    mine = await alice.get("/api/v1/users/whoami/tenants")
+    assert mine.status_code == 200, mine.text
+    assert [(t["tenant_id"], t["is_default"]) for t in mine.json()] == [(tenant.id, True)]
+    # A role in a second tenant: alice may act there too, and may list it without privileges.
+    bound = await platform.post(
+        "/api/v1/tenants/user-roles",
+        json={"tenant_id": other.id, "role_id": "developer", "username": name},
+        headers={"Tenant-Id": other.id},
+    )
+    assert bound.status_code == 201, bound.text
+    both = {t["tenant_id"]: t for t in (await alice.get("/api/v1/users/whoami/tenants")).json()}
+    assert set(both) == {tenant.id, other.id}
+    assert both[other.id]["is_default"] is False
+    assert both[other.id]["tenant_name"]
+    # ...and acting there works with its Tenant-Id.
+    there = await alice.get("/api/v1/runs/", headers={"Tenant-Id": other.id})
+    assert there.status_code == 200, there.text
+    everyone = {t["tenant_id"] for t in (await platform.get("/api/v1/users/whoami/tenants")).json()}
+    assert {tenant.id, other.id} <= everyone
+    for client_ in other.clients:
+        await client_.aclose()

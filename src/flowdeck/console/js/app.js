@@ -79,12 +79,12 @@ function tenantPicker() {
   return h("label", { class: "tenant" }, h("span", { class: "muted" }, "Tenant"), select);
 }
 
-/** The tenants to pick from (GET /api/v1/tenants lists those the person may see). */
+/** The tenants to pick from: those the person holds a role in, and their default one. */
 async function loadTenants() {
   try {
-    tenants = (await api("GET", "/api/v1/tenants", { query: { limit: 200 } })) || [];
+    tenants = (await api("GET", "/api/v1/users/whoami/tenants")) || [];
   } catch {
-    tenants = []; // no tenant privileges here: the person acts in their default tenant
+    tenants = []; // the person acts in their default tenant
   }
   const picked = getTenant();
   if (picked && !tenants.some((t) => t.tenant_id === picked)) {
