@@ -448,3 +448,32 @@ def test_a_runs_page_draws_the_graph_that_ran(console: Console, api: Api) -> Non
     assert page.locator("svg.graph .node").count() == 2
     page.locator('[data-node-id="out"].state-completed').wait_for()
     console.shot("run-version-graph")
+
+
+def test_a_member_of_two_tenants_picks_one(console: Console, api: Api) -> None:
+    made = api.client.post("/api/v1/tenants/", json={"tenant_name": "second-console"})
+    assert made.status_code == 201, made.text
+    second = made.json()["tenant_id"]
+    me = api.client.get("/api/v1/users/whoami").json()
+    user = {"username": "two-tenants", "password": "pw-two-tenants-1", "tenant_id": me["tenant_id"]}
+    assert api.client.post("/api/v1/users/", json=user).status_code == 201
+    bound = api.client.post(
+        "/api/v1/tenants/user-roles",
+        json={"tenant_id": second, "role_id": "developer", "username": user["username"]},
+        headers={"Tenant-Id": second},
+    )
+    assert bound.status_code == 201, bound.text
+    page = console.page
+    page.goto(console.url + "/")
+    page.get_by_label("Username").fill(user["username"])
+    page.get_by_label("Password").fill(user["password"])
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Flows").wait_for()
+    picker = page.get_by_label("tenant to act in")
+    assert "second-console" in picker.inner_text()
+    picker.select_option(label="second-console")
+    page.get_by_text("Acting in second-console").wait_for()
+    page.get_by_role("navigation", name="main").get_by_role("link", name="Runs").click()
+    page.get_by_text("No runs.").wait_for()
+    assert page.evaluate("localStorage.getItem('flowdeck.tenant')") == second
+    console.shot("tenant-member-picker")
