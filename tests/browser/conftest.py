@@ -2,7 +2,8 @@
 
 One server (SQLite in a temp dir) and one browser per module; each test gets a fresh
 browser context (so a fresh sessionStorage) that fails the test on any console error.
-Screenshots of each page land in tests/browser/artifacts/ (git-ignored).
+Screenshots of each page land in the pytest temp dir, `<basetemp>/console-artifacts/`
+(CI keeps them as the run's artifacts).
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from starlette.routing import Route
 from tests.unit.engine.components._support import serve
 
 CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 TOKEN_GAP = 0.08  # seconds between streamed words: slow enough to watch them arrive
 
 
@@ -126,11 +126,12 @@ class Console:
 
     page: Page
     url: str
+    artifacts: Path
     errors: list[str] = field(default_factory=list)
     shots: list[Path] = field(default_factory=list)
 
     def shot(self, name: str, full_page: bool = True) -> None:
-        path = ARTIFACTS / f"{name}.png"
+        path = self.artifacts / f"{name}.png"
         self.page.screenshot(path=str(path), full_page=full_page, timeout=30_000)
         self.shots.append(path)
 
@@ -156,9 +157,10 @@ class Console:
 
 
 @pytest.fixture(scope="module")
-def artifacts() -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    return ARTIFACTS
+def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.getbasetemp() / "console-artifacts"
+    folder.mkdir(exist_ok=True)
+    return folder
 
 
 @pytest.fixture
@@ -166,7 +168,7 @@ def console(browser: Browser, server: Server, artifacts: Path) -> Iterator[Conso
     context = browser.new_context(viewport={"width": 1280, "height": 860})
     context.set_default_timeout(30_000)  # a loaded CI machine runs three test processes
     page = context.new_page()
-    view = Console(page, server.url)
+    view = Console(page, server.url, artifacts)
 
     def on_console(msg: ConsoleMessage) -> None:
         if msg.type == "error":

@@ -120,7 +120,12 @@ def test_import_flows_see_graph_and_edit(console: Console, tmp_path: Path) -> No
     page.get_by_label("new field name").fill("no_such_field")
     page.get_by_label("new field value").fill("x")
     page.get_by_role("button", name="Set field").click()
+    # Checked as it is made (POST /api/v1/validate/flow), before any save.
+    page.locator('[data-node-id="greet"].has-problem').wait_for()
+    page.get_by_text("These changes make the flow invalid.").wait_for()
+    console.shot("flow-edit-checked")
     page.get_by_role("button", name="Save changes").click()
+    page.get_by_text("Not saved: the flow is invalid.").wait_for()
     page.locator('[data-node-id="greet"].has-problem').wait_for()
     assert "no_such_field" in page.locator(".problems").first.inner_text()
     console.errors.clear()  # the refused save (422) is logged by the browser as a failed load
@@ -187,14 +192,29 @@ def test_runs_list_updates_live(console: Console, api: Api) -> None:
     flow_id = api.flow("slow", delayed(1.5))
     page = console.open(f"/#/runs?flow={flow_id}")
     page.get_by_text("No runs.").wait_for()
+    page.locator('[data-live="true"]').wait_for()  # the runs feed is open
     page.evaluate("window.__sameDocument = true")
+    reads: list[str] = []
+    page.on("request", lambda r: reads.append(r.url) if "/api/v1/runs/?" in r.url else None)
     run_id = api.background_run(flow_id)
     row = page.locator(f'tr[data-run-id="{run_id}"]')
     row.locator(".badge").filter(has_text="running").wait_for()
     console.shot("runs-running")
+    # A step's change is painted from the feed's event, within 100 ms of it (the delay step
+    # ends, then the output step runs and ends).
+    page.wait_for_function(
+        f"document.querySelector('tr[data-run-id=\"{run_id}\"]')?.dataset.step === 'out:completed'"
+    )
+    lag = page.evaluate(
+        f"""() => {{ const d = document.querySelector('tr[data-run-id="{run_id}"]').dataset;
+        return Date.parse(d.paintedAt) - Date.parse(d.eventAt); }}"""
+    )
+    assert 0 <= lag < 100, lag
     row.locator(".badge").filter(has_text="completed").wait_for(timeout=15_000)
     assert page.evaluate("window.__sameDocument") is True  # no reload happened
     assert row.get_by_role("progressbar").get_attribute("aria-valuenow") == "100"
+    # No polling: the page read the list again only to take in the new run.
+    assert len(reads) <= 2, reads
     # Filter by state on the server.
     page.get_by_label("State").select_option("failed")
     page.get_by_text("No runs.").wait_for()
@@ -367,3 +387,93 @@ def test_works_under_a_strict_content_security_policy(console: Console, api: Api
     assert page.evaluate("getComputedStyle(probe).color") != "rgb(255, 0, 0)"
     assert any("Content Security Policy" in e for e in console.errors)
     console.errors.clear()
+
+
+def test_tenant_picker_names_the_tenant_on_every_call(console: Console, api: Api) -> None:
+    made = api.client.post("/api/v1/tenants/", json={"tenant_name": "acme-console"})
+    assert made.status_code == 201, made.text
+    acme = made.json()["tenant_id"]
+    in_acme = api.client.post(
+        "/api/v1/flows/", json={"name": "acme-only", "data": ECHO}, headers={"Tenant-Id": acme}
+    )
+    assert in_acme.status_code == 201, in_acme.text
+    page = console.open("/#/flows")
+    page.get_by_role("heading", name="Flows").wait_for()
+    picker = page.get_by_label("tenant to act in")
+    assert "acme-console" in picker.inner_text()
+    sent: list[str | None] = []
+    page.on(
+        "request", lambda r: sent.append(r.headers.get("tenant-id")) if "/api/" in r.url else None
+    )
+    picker.select_option(label="acme-console")
+    page.locator("tbody tr").filter(has_text="acme-only").wait_for()
+    assert sent
+    assert set(sent) == {acme}
+    console.shot("tenant-picked")
+    # Remembered across reloads: the flows of acme still, and the picker says so.
+    page.reload()
+    page.locator("tbody tr").filter(has_text="acme-only").wait_for()
+    assert page.get_by_label("tenant to act in").input_value() == acme
+
+
+def test_session_is_refreshed_before_the_token_expires(console: Console) -> None:
+    page = console.page
+    page.clock.install()
+    console.sign_in()
+    before = page.evaluate("sessionStorage.getItem('flowdeck.token')")
+    with page.expect_response("**/api/v1/refresh") as refreshed:
+        page.clock.run_for(24 * 3600 * 1000)  # past any access token's lifetime
+    assert refreshed.value.status == 200
+    page.wait_for_function(f"sessionStorage.getItem('flowdeck.token') !== {before!r}")
+    # Still signed in, with the new token.
+    page.get_by_role("navigation", name="main").get_by_role("link", name="Runs").click()
+    page.get_by_role("heading", name="Runs").wait_for()
+    assert page.get_by_role("button", name="Sign out").is_visible()
+
+
+def test_a_runs_page_draws_the_graph_that_ran(console: Console, api: Api) -> None:
+    flow_id = api.flow("versioned", ECHO)
+    made = api.client.post(f"/api/v1/flows/{flow_id}/versions/", json={"version": "v1"})
+    assert made.status_code == 201, made.text
+    # The draft moves on (a third step); the run of v1 still shows v1's two.
+    grown = {
+        "nodes": [*ECHO["nodes"], {"id": "extra", "type": "ChatOutput"}],
+        "edges": [*ECHO["edges"], {"from": "in.message", "to": "extra.input_value"}],
+    }
+    assert api.client.patch(f"/api/v1/flows/{flow_id}", json={"data": grown}).status_code == 200
+    ran = api.client.post(f"/api/v1/run/release/{flow_id}", params={"v": "v1"}, json={})
+    assert ran.status_code == 200, ran.text
+    page = console.open(f"/#/runs/{ran.json()['run_id']}")
+    page.get_by_text("The graph of version v1, which this run executed.").wait_for()
+    assert page.locator("svg.graph .node").count() == 2
+    page.locator('[data-node-id="out"].state-completed').wait_for()
+    console.shot("run-version-graph")
+
+
+def test_a_member_of_two_tenants_picks_one(console: Console, api: Api) -> None:
+    made = api.client.post("/api/v1/tenants/", json={"tenant_name": "second-console"})
+    assert made.status_code == 201, made.text
+    second = made.json()["tenant_id"]
+    me = api.client.get("/api/v1/users/whoami").json()
+    user = {"username": "two-tenants", "password": "pw-two-tenants-1", "tenant_id": me["tenant_id"]}
+    assert api.client.post("/api/v1/users/", json=user).status_code == 201
+    bound = api.client.post(
+        "/api/v1/tenants/user-roles",
+        json={"tenant_id": second, "role_id": "developer", "username": user["username"]},
+        headers={"Tenant-Id": second},
+    )
+    assert bound.status_code == 201, bound.text
+    page = console.page
+    page.goto(console.url + "/")
+    page.get_by_label("Username").fill(user["username"])
+    page.get_by_label("Password").fill(user["password"])
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Flows").wait_for()
+    picker = page.get_by_label("tenant to act in")
+    assert "second-console" in picker.inner_text()
+    picker.select_option(label="second-console")
+    page.get_by_text("Acting in second-console").wait_for()
+    page.get_by_role("navigation", name="main").get_by_role("link", name="Runs").click()
+    page.get_by_text("No runs.").wait_for()
+    assert page.evaluate("localStorage.getItem('flowdeck.tenant')") == second
+    console.shot("tenant-member-picker")

@@ -16,6 +16,7 @@ from bench._server import PASSWORD
 
 from tests.browser.conftest import Api, api_of
 from tests.browser.test_console import (
+    test_a_runs_page_draws_the_graph_that_ran,
     test_answer_a_waiting_step,
     test_playground_streams_tokens_and_steps,
     test_runs_list_updates_live,
@@ -25,6 +26,7 @@ from tests.e2e.cluster import Cluster
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 __all__ = [
+    "test_a_runs_page_draws_the_graph_that_ran",
     "test_answer_a_waiting_step",
     "test_playground_streams_tokens_and_steps",
     "test_runs_list_updates_live",

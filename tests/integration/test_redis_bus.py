@@ -162,6 +162,29 @@ class Holder:
         return True
 
 
+async def test_the_runs_feed_reaches_readers_in_other_processes_quickly(
+    two: tuple[Process, Process],
+) -> None:
+    writer, reader = two
+    first = await reader.bus.follow_runs("t1")
+    second = await reader.bus.follow_runs("t1")  # two readers share one subscription
+    elsewhere = await reader.bus.follow_runs("t2")
+    sent = time.perf_counter()
+    writer.bus.announce("t1", {"run_id": "r9", "state": "running"})
+    got = await first.next(5)
+    latency = time.perf_counter() - sent
+    assert got == {"run_id": "r9", "state": "running"}
+    assert await second.next(5) == got
+    assert await elsewhere.next(0.2) is None  # another tenant's feed heard nothing
+    # Well within the console's 100 ms from event to page, on loopback.
+    assert latency < 0.1, latency
+    await first.close()
+    writer.bus.announce("t1", {"run_id": "r9", "state": "completed"})
+    assert (await second.next(5) or {})["state"] == "completed"
+    await second.close()
+    await elsewhere.close()
+
+
 async def test_control_reaches_the_process_holding_the_run(prefix: str) -> None:
     api, worker = Process(prefix), Process(prefix)
     holder = Holder()

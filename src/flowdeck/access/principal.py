@@ -75,6 +75,33 @@ _ROLES = union(
         Org.is_enable.is_(True),
     ),
 ).subquery()
+# The tenants a user holds any role in, by any of the three bindings above.
+_TENANTS_HELD = union(
+    select(TenantUserRole.tenant_id.label("tid")).where(TenantUserRole.uid == _UID),
+    select(TenantGroupRole.tenant_id)
+    .join(UserGroup, UserGroup.group_id == TenantGroupRole.group_id)
+    .join(UserGroupMember, UserGroupMember.group_id == UserGroup.group_id)
+    .where(
+        UserGroupMember.uid == _UID,
+        UserGroup.tenant_id == TenantGroupRole.tenant_id,
+        UserGroup.is_enable.is_(True),
+    ),
+    select(TenantOrgRole.tenant_id)
+    .join(
+        Org,
+        or_(*(getattr(Org, level) == TenantOrgRole.org_id for level in LEVEL_COLUMNS)),
+    )
+    .join(OrgMember, OrgMember.org_id == Org.org_id)
+    .where(
+        OrgMember.uid == _UID,
+        Org.tenant_id == TenantOrgRole.tenant_id,
+        Org.is_enable.is_(True),
+    ),
+).subquery()
+_ACTIVE = select(Tenant.id, Tenant.name).where(Tenant.is_active.is_(True)).order_by(Tenant.name)
+_MINE = _ACTIVE.where(
+    or_(Tenant.id.in_(select(_TENANTS_HELD.c.tid)), Tenant.id == bindparam("default"))
+)
 _HELD = select(_ROLES.c.role_id, RolePriv.priv_id).outerjoin(
     RolePriv, RolePriv.role_id == _ROLES.c.role_id
 )
@@ -203,6 +230,16 @@ class PrincipalCache:
             except Exception:
                 # Other processes still drop their entries within TTL seconds.
                 log.exception("could not announce an access change to other processes")
+
+
+async def tenants_of(db: Database, user: User) -> list[tuple[str, str]]:
+    """(id, name) of the active tenants a user may act in: those holding a role of theirs,
+    and their default tenant; every tenant for a platform superuser."""
+    if user.is_superuser:
+        rows = await db.read(_ACTIVE)
+    else:
+        rows = await db.read(_MINE, {"uid": user.id, "default": user.tenant_id})
+    return [(str(row[0]), row[1]) for row in rows]
 
 
 def principal_cache(services: Any) -> PrincipalCache:

@@ -21,9 +21,12 @@ from flowdeck.schemas.flows import (
     FlowBatch,
     FlowCreate,
     FlowHeader,
+    FlowProblems,
     FlowRead,
+    FlowToValidate,
     FlowUpdate,
     GraphDump,
+    GraphProblem,
     Page,
 )
 from flowdeck.services.component_types import starter_projects
@@ -116,6 +119,15 @@ async def read_basic_examples(services: ServicesDep) -> list[FlowRead]:
 async def get_starter_projects(services: ServicesDep) -> list[GraphDump]:
     """The shipped flows as Langflow's graph dumps: `{data, name, description, ...}`."""
     return [GraphDump.model_validate(doc) for doc in starter_projects(services.engine.registry)]
+
+
+@router.post("/validate/flow", response_model=FlowProblems)
+@requires(Module.FLOWS, Op.READ)
+async def validate_flow(body: FlowToValidate, flows: FlowsDep) -> FlowProblems:
+    """Check a flow's graph without saving it: the problems per node id and field (200 even
+    when invalid; a document that is not a flow graph at all is a 4xx)."""
+    found = [GraphProblem(**issue.to_dict()) for issue in flows.problems(body.data)]
+    return FlowProblems(valid=not found, errors=found)
 
 
 @both(router, "POST", "/flows/", response_model=FlowRead, status_code=201)

@@ -70,6 +70,7 @@ MEDIA: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/api/v2/workflows"): (JSON, SSE),
     ("POST", "/api/v1/responses"): (JSON, SSE),
     ("GET", "/logs-stream"): (SSE,),
+    ("GET", "/api/v1/runs/events"): (SSE,),
     ("GET", "/metrics"): ("text/plain",),
 }
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import dataclasses
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
+import orjson
 from fastapi import Body, Depends, Query
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict
 
 from flowdeck.access.catalog import Module, Op
@@ -15,10 +18,14 @@ from flowdeck.access.guard import guarded_router
 from flowdeck.api.deps import CurrentUser, ScopeDep, ServicesDep, SessionDep
 from flowdeck.db.models import Run
 from flowdeck.db.repositories.run_records import RunRepository
+from flowdeck.runs import feed
 from flowdeck.runs.states import RunState
 from flowdeck.schemas.common import Count
+from flowdeck.services.graphs import graph_that_ran
 
 router = guarded_router(prefix="/api/v1/runs", tags=["Runs"])
+
+KEEPALIVE_SECONDS = 15.0
 
 
 class RunRead(BaseModel):
@@ -83,10 +90,55 @@ async def list_runs(
     )
 
 
+async def _sse(changes: AsyncIterator[dict[str, Any] | None]) -> AsyncIterator[bytes]:
+    async for entry in changes:
+        if entry is None:
+            yield b": keep-alive\n\n"
+        else:
+            name = next((k for k in ("ready", "lost") if k in entry), "run")
+            yield b"event: " + name.encode() + b"\ndata: " + orjson.dumps(entry) + b"\n\n"
+
+
+# Declared before /{run_id}, which would otherwise take `events` for a run id.
+@router.get("/events", summary="Follow run changes", response_class=StreamingResponse)
+@requires(Module.RUNS, Op.READ)
+async def follow_runs(services: ServicesDep, scope: ScopeDep) -> StreamingResponse:
+    """Server-sent events, one per change of a run the caller may read in the acting tenant.
+
+    `ready` first (from then on nothing is missed: read the list, then apply the changes),
+    then `run` events `{run_id, flow_id, user_id, state?, progress?, step?: {id, state},
+    timestamp}`; `lost` when the reader fell behind and should read the list again.
+    """
+    subscription = await services.bus.follow_runs(scope.tenant_id)
+    changes = feed.follow(subscription, scope, KEEPALIVE_SECONDS)
+    return StreamingResponse(
+        _sse(changes),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
 @router.get("/{run_id}", response_model=RunRead)
 @requires(Module.RUNS, Op.READ)
 async def read_run(run: OwnedRun) -> Run:
     return run
+
+
+class RunGraph(BaseModel):
+    source: Literal["run", "version", "flow"]
+    data: dict[str, Any]
+    version_id: int | None
+    version: str | None
+    changed_since: bool
+
+
+@router.get("/{run_id}/graph", response_model=RunGraph)
+@requires(Module.RUNS, Op.READ)
+async def read_run_graph(run: OwnedRun, session: SessionDep, scope: ScopeDep) -> RunGraph:
+    """The graph the run executed: the graph sent with it, else the flow version it ran,
+    else its flow (`changed_since` when the flow was edited after the run was created)."""
+    found = await graph_that_ran(session, scope, run)
+    return RunGraph(**dataclasses.asdict(found))
 
 
 def _control_route(command: str, doc: str) -> None:

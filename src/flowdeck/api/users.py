@@ -13,6 +13,7 @@ from sqlalchemy import select
 from flowdeck.access.catalog import DEVELOPER, TENANT_ADMIN, Module, Op, Privilege
 from flowdeck.access.declare import requires, signed_in
 from flowdeck.access.guard import demand, guarded_router
+from flowdeck.access.principal import tenants_of
 from flowdeck.access.seed import bind_role
 from flowdeck.api.deps import CurrentUser, ServicesDep
 from flowdeck.auth.secrets import hash_password
@@ -22,6 +23,7 @@ from flowdeck.resources.declaration import Context, Resource
 from flowdeck.resources.repository import ResourceRepository
 from flowdeck.resources.routes import ContextDep
 from flowdeck.schemas.common import Count, Id
+from flowdeck.schemas.tenancy import TenantChoice
 from flowdeck.schemas.users import PasswordReset, UserCreate, UserRead, UsersPage, UserUpdate
 from flowdeck.services.accounts import commit_and_announce, require_valid_password, revoke_tokens
 from flowdeck.services.people import in_acting_tenant
@@ -89,6 +91,18 @@ async def add_user(body: UserCreate, ctx: ContextDep, services: ServicesDep) -> 
 @signed_in
 async def read_current_user(user: CurrentUser) -> User:
     return user
+
+
+@router.get("/whoami/tenants", response_model=list[TenantChoice])
+@signed_in
+async def read_my_tenants(user: CurrentUser, services: ServicesDep) -> list[TenantChoice]:
+    """The tenants the caller may act in (a role held there, or their default tenant), for
+    choosing the `Tenant-Id` to send; no privilege needed, unlike `GET /api/v1/tenants`."""
+    held = await tenants_of(services.db, user)
+    return [
+        TenantChoice(tenant_id=tid, tenant_name=name, is_default=tid == user.tenant_id)
+        for tid, name in held
+    ]
 
 
 @router.get("/", response_model=UsersPage)

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 import orjson
 
 from flowdeck.engine.events import STATE, TERMINAL_EVENTS
+from flowdeck.runs.feed import Fanout, Subscription
 
 # An event as stored: (cursor, name, data). Cursors are per run and increase by one.
 Event = tuple[int, str, dict[str, Any]]
@@ -42,6 +43,12 @@ class EventBus(Protocol):
         """
 
     async def set_poll_position(self, run_id: str, reader: str, cursor: int) -> None: ...
+
+    def announce(self, tenant_id: str, entry: dict[str, Any]) -> None:
+        """Put a change on the tenant's runs feed (runs/feed.py); never blocks."""
+
+    async def follow_runs(self, tenant_id: str) -> Subscription:
+        """Read the tenant's runs feed from now on (subscribed once this returns)."""
 
     async def close(self) -> None: ...
 
@@ -109,6 +116,7 @@ class MemoryEventBus:
         self._max_finished = max_finished
         self._full_runs = full_runs
         self._full_bytes = full_bytes
+        self._feed = Fanout()
 
     def _log(self, run_id: str) -> _Log:
         log = self._logs.get(run_id)
@@ -199,6 +207,17 @@ class MemoryEventBus:
         log = self._logs.get(run_id)
         if log is not None:
             log.polled[reader] = cursor
+
+    def announce(self, tenant_id: str, entry: dict[str, Any]) -> None:
+        self._feed.deliver(tenant_id, entry)
+
+    async def follow_runs(self, tenant_id: str) -> Subscription:
+        queue = self._feed.join(tenant_id)
+
+        async def close() -> None:
+            self._feed.leave(tenant_id, queue)
+
+        return Subscription(queue, close)
 
     async def close(self) -> None:
         self._logs.clear()

@@ -9,6 +9,7 @@ from typing import Any
 from flowdeck.db.base import Base, NewRow
 from flowdeck.db.models import MessageRecord, Transaction, VertexBuild
 from flowdeck.engine import events as ev
+from flowdeck.runs import feed
 from flowdeck.runs.bus import EventBus
 from flowdeck.runs.caps import MARK, RecordCaps, cap, cap_fields
 
@@ -64,6 +65,20 @@ class RunRecorder:
             handler(self, data)
             self.version += 1
         self.bus.publish(self.run_id, event, data)
+        if event in _STEP_EVENTS:
+            self._announce_step(data["id"] if event == ev.BUILD_START else data["build_data"]["id"])
+
+    def _announce_step(self, step_id: str) -> None:
+        """Tell the tenant's runs feed that a step started or ended (the list's progress)."""
+        step = self.steps.get(step_id)
+        entry = feed.change(
+            self.run_id,
+            user_id=self.user_id,
+            flow_id=self.flow_id,
+            progress=self.progress,
+            step={"id": step_id, "state": step["state"] if step else None},
+        )
+        self.bus.announce(self.tenant_id, entry)
 
     def _sorted(self, data: dict[str, Any]) -> None:
         for vid in data["to_run"]:
@@ -186,6 +201,7 @@ class RunRecorder:
         return list(self.steps.values())
 
 
+_STEP_EVENTS = frozenset({ev.BUILD_START, ev.END_VERTEX})
 _HANDLERS: dict[str, Callable[[RunRecorder, dict[str, Any]], None]] = {
     ev.VERTICES_SORTED: RunRecorder._sorted,
     ev.BUILD_START: RunRecorder._start,

@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 
 from flowdeck.engine.events import STATE, TERMINAL_EVENTS
 from flowdeck.runs.bus import Event
+from flowdeck.runs.feed import Fanout, Subscription
 from flowdeck.runs.pubsub import Subscriber
 from flowdeck.runs.tasks import stop_task
 
@@ -50,6 +51,9 @@ class RedisEventBus:
         self._retention = max(1, int(retention_seconds))
         self._unended = f"{prefix}:unended"
         self._pending: list[tuple[str, str, bytes]] = []
+        # Runs-feed entries (tenant, entry): sent after the events of the same batch.
+        self._feed_pending: list[tuple[str, bytes]] = []
+        self._feed = Fanout()
         self._write_lock = asyncio.Lock()
         self._kick = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
@@ -63,10 +67,20 @@ class RedisEventBus:
     def _wake_channel(self, run_id: str) -> str:
         return f"{self._prefix}:run:{run_id}:wake"
 
+    def _feed_channel(self, tenant_id: str) -> str:
+        return f"{self._prefix}:tenant:{tenant_id}:runs"
+
     # -- writing ----------------------------------------------------------------------------
 
     def publish(self, run_id: str, event: str, data: dict[str, Any]) -> None:
         self._pending.append((run_id, event, orjson.dumps(data)))
+        self._start_writer()
+
+    def announce(self, tenant_id: str, entry: dict[str, Any]) -> None:
+        self._feed_pending.append((tenant_id, orjson.dumps(entry)))
+        self._start_writer()
+
+    def _start_writer(self) -> None:
         if self._writer is None or self._writer.done():
             self._writer = asyncio.get_running_loop().create_task(self._write_loop())
         self._kick.set()
@@ -86,16 +100,20 @@ class RedisEventBus:
 
     async def flush(self) -> None:
         async with self._write_lock:
-            if not self._pending:
+            if not self._pending and not self._feed_pending:
                 return
             batch, self._pending = self._pending, []
+            feed, self._feed_pending = self._feed_pending, []
             try:
-                await self._send(batch)
+                await self._send(batch, feed)
             except BaseException:
                 self._pending[:0] = batch  # keep order: they go first next time
+                self._feed_pending[:0] = feed
                 raise
 
-    async def _send(self, batch: list[tuple[str, str, bytes]]) -> None:
+    async def _send(
+        self, batch: list[tuple[str, str, bytes]], feed: list[tuple[str, bytes]]
+    ) -> None:
         pipe = self._redis.pipeline(transaction=False)
         ttl: dict[str, int] = {}
         seen: dict[str, float] = {}
@@ -121,6 +139,8 @@ class RedisEventBus:
             pipe.expire(self._key(run_id), seconds)
         for run_id in runs:
             pipe.publish(self._wake_channel(run_id), b"")
+        for tenant_id, entry in feed:
+            pipe.publish(self._feed_channel(tenant_id), entry)
         await pipe.execute()
         for run_id in runs:
             self._wake(run_id)
@@ -198,6 +218,22 @@ class RedisEventBus:
                     await self._wait(waiter, REPOLL_SECONDS)
         finally:
             await self._unfollow(run_id)
+
+    async def follow_runs(self, tenant_id: str) -> Subscription:
+        # One subscription per tenant and process, shared by its readers here.
+        first = not self._feed.has_readers(tenant_id)
+        queue = self._feed.join(tenant_id)
+        channel = self._feed_channel(tenant_id)
+        if first:
+            await self._subscriber.add(
+                channel, lambda data: self._feed.deliver(tenant_id, orjson.loads(data))
+            )
+
+        async def close() -> None:
+            if self._feed.leave(tenant_id, queue):
+                await self._subscriber.remove(channel)
+
+        return Subscription(queue, close)
 
     async def poll_position(self, run_id: str, reader: str) -> int:
         value = await self._redis.hget(f"{self._prefix}:run:{run_id}:polled", reader)

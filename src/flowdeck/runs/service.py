@@ -11,6 +11,7 @@ from flowdeck.db.models import Run
 from flowdeck.engine import events as ev
 from flowdeck.errors import InvalidStateError, NotFoundError
 from flowdeck.observability import metrics
+from flowdeck.runs import feed
 from flowdeck.runs.bus import EventBus
 from flowdeck.runs.states import ALLOWED, RunState
 from flowdeck.runs.store import Fence, RunStore
@@ -40,10 +41,23 @@ class RunService:
         await self.store.create(run)
         if claimed:  # clients see the same sequence of states either way
             self.bus.publish(run.id, ev.STATE, _state_payload(run, RunState.QUEUED))
+            self._announce(run, RunState.QUEUED)
             metrics.run_transition(run.state, run.trigger, True)
         self.bus.publish(run.id, ev.STATE, _state_payload(run))
+        self._announce(run)
         await self.bus.flush()
         return run
+
+    def _announce(self, run: Run, state: RunState | None = None) -> None:
+        """Tell the tenant's runs feed (runs/feed.py) about the run's new state."""
+        entry = feed.change(
+            run.id,
+            user_id=run.user_id,
+            flow_id=run.flow_id,
+            state=state.value if state is not None else run.state,
+            progress=run.progress or 0.0,
+        )
+        self.bus.announce(run.tenant_id, entry)
 
     async def get(self, run_id: str) -> Run:
         run = await self.store.get(run_id)
@@ -90,6 +104,7 @@ class RunService:
             )
         metrics.run_transition(to.value, run.trigger, RunState.QUEUED in sources)
         self.bus.publish(run_id, ev.STATE, _state_payload(run))
+        self._announce(run)
         if to.terminal:
             for future in self._watchers.pop(run_id, ()):
                 if not future.done():
@@ -106,6 +121,7 @@ class RunService:
         For a run whose end was stored but never announced (its process died in between).
         """
         self.bus.publish(run.id, ev.STATE, _state_payload(run))
+        self._announce(run)
         event, data = _final_event(run)
         self.bus.publish(run.id, event, data)
         await self.bus.flush()

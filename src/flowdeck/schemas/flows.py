@@ -264,3 +264,22 @@ class ProjectWithPage(BaseModel):
     project: ProjectRead
     folder: ProjectRead
     flows: Page[FlowRead]
+
+
+class FlowToValidate(BaseModel):
+    """A flow's graph to check without saving it (the console checks edits as they are made)."""
+
+    data: dict[str, Any]
+
+
+class GraphProblem(BaseModel):
+    node_id: str | None
+    field: str | None
+    message: str
+
+
+class FlowProblems(BaseModel):
+    """Every problem of the graph, each naming its node (and field); none when valid."""
+
+    valid: bool
+    errors: list[GraphProblem]

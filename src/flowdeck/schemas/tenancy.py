@@ -95,3 +95,11 @@ class TenantOrgRoleRead(BaseModel):
     org_name: str
     role_id: str
     role_name: str
+
+
+class TenantChoice(BaseModel):
+    """A tenant the caller may act in (name it in the Tenant-Id header)."""
+
+    tenant_id: UUID
+    tenant_name: str
+    is_default: bool

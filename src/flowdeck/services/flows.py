@@ -18,6 +18,7 @@ from flowdeck.engine import Engine, parse_flow
 from flowdeck.errors import (
     ConflictError,
     FlowValidationError,
+    GraphIssue,
     InvalidInputError,
     InvalidStateError,
     NotFoundError,
@@ -78,6 +79,14 @@ class FlowService:
             spec = parse_flow(data)
             stored = await self.engine.stored_components(spec, self.scope.tenant_id)
             self.engine.compile(spec, None, stored)
+
+    def problems(self, data: dict[str, Any]) -> list[GraphIssue]:
+        """What validate_graph would refuse the graph for: every issue, none when valid."""
+        try:
+            self.engine.compile(data)
+        except FlowValidationError as exc:
+            return exc.issues
+        return []
 
     async def get(self, flow_id: str) -> Flow:
         return await self.repo.get(flow_id)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import orjson
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from flowdeck.db.database import Database
 from flowdeck.db.models import Flow, FlowVersion, Run
+from flowdeck.db.repositories.base import Scope
+from flowdeck.db.repositories.flows import FlowRepository, FlowVersionRepository
 from flowdeck.engine import Engine, FlowSpec, Graph, parse_flow
 from flowdeck.errors import NotFoundError
 
@@ -110,3 +114,34 @@ def snapshot(data: dict[str, Any]) -> dict[str, Any]:
     """A deep, JSON-clean copy of a graph to store with a run."""
     result: dict[str, Any] = orjson.loads(orjson.dumps(data))
     return result
+
+
+@dataclass(frozen=True)
+class RanGraph:
+    """The graph a run executed, and where it was found."""
+
+    source: Literal["run", "version", "flow"]
+    data: dict[str, Any]
+    version_id: int | None = None
+    version: str | None = None
+    # Only for source "flow" (a draft run): the flow was edited after the run was created,
+    # so its graph may differ from what ran.
+    changed_since: bool = False
+
+
+async def graph_that_ran(session: AsyncSession, scope: Scope, run: Run) -> RanGraph:
+    """The run's snapshot, else its flow version, else its flow's current draft (what
+    DbGraphSource ran); NotFoundError when none of them is left."""
+    if run.graph is not None:
+        return RanGraph("run", run.graph)
+    if run.flow_id is not None and run.flow_version_id is not None:
+        version = await FlowVersionRepository(session, scope).find_in(
+            run.flow_id, run.flow_version_id
+        )
+        if version is not None:
+            return RanGraph("version", version.data or {}, version.id, version.version)
+    flow = await FlowRepository(session, scope).find(run.flow_id) if run.flow_id else None
+    if flow is None or run.flow_version_id is not None:
+        raise NotFoundError(f"the graph run {run.id} executed is gone", field="run_id")
+    edited = flow.updated_at is not None and flow.updated_at > run.created_at
+    return RanGraph("flow", flow.data or {}, changed_since=edited)

@@ -48,7 +48,12 @@ PUBLIC = {
 DOCS = {"/openapi.json", "/docs/oauth2-redirect"}
 # MCP streams stay open for as long as their client listens. They name no one's resources,
 # so a second user's walk has nothing to find there; test_mcp covers what they serve to whom.
-ENDLESS = {("GET", "/api/v1/mcp/sse"), ("GET", "/api/v1/mcp/streamable")}
+# The runs feed too: it follows the acting tenant, and filters by owner (test_runs_feed).
+ENDLESS = {
+    ("GET", "/api/v1/mcp/sse"),
+    ("GET", "/api/v1/mcp/streamable"),
+    ("GET", "/api/v1/runs/events"),
+}
 PARAM = re.compile(r"{([^}:]+)(?::[^}]+)?}")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from flowdeck.runs import feed
 from flowdeck.runs.bus import MemoryEventBus
 
 
@@ -119,3 +120,19 @@ async def test_stream_in_progress_survives_compaction() -> None:
     assert [first[0], *(c for c, _, _ in rest)] == [1, 2, 3, 4]
     assert names(rest)[-1] == "end"
     assert names(await _collect(bus, "r0")) == ["state", "end"]
+
+
+async def test_the_runs_feed_fans_out_per_tenant_and_marks_a_lost_backlog() -> None:
+    bus = MemoryEventBus()
+    mine, other = await bus.follow_runs("t1"), await bus.follow_runs("t2")
+    bus.announce("t1", {"run_id": "r1", "state": "running"})
+    assert await mine.next(1) == {"run_id": "r1", "state": "running"}
+    assert await other.next(0.05) is None
+    # A reader that fell BACKLOG changes behind is told to read the list again.
+    for i in range(feed.BACKLOG + 1):
+        bus.announce("t1", {"run_id": f"r{i}"})
+    assert await mine.next(1) is feed.LOST
+    assert await mine.next(0.05) is None
+    await mine.close()
+    await other.close()
+    bus.announce("t1", {"run_id": "after"})  # nobody listens: nothing kept

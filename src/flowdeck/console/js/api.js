@@ -1,18 +1,92 @@
 // The API client: every call carries `Authorization: Bearer <token>` and never a cookie,
-// so the console uses the public API exactly as any other client does.
+// so the console uses the public API exactly as any other client does. Once a tenant is
+// picked, every call also names it (`Tenant-Id`).
 
 const TOKEN_KEY = "flowdeck.token";
+const REFRESH_KEY = "flowdeck.refresh";
+// The tenant outlives the tab (localStorage): a person keeps acting where they chose.
+const TENANT_KEY = "flowdeck.tenant";
+// Refreshed this long before the access token expires (or at 80% of a shorter lifetime).
+const REFRESH_AHEAD_MS = 60_000;
 let token = sessionStorage.getItem(TOKEN_KEY);
+let refreshToken = sessionStorage.getItem(REFRESH_KEY);
+let tenant = localStorage.getItem(TENANT_KEY);
+let refreshTimer = null;
 
 export function getToken() {
   return token;
 }
 
-export function setToken(value) {
-  token = value;
-  if (value) sessionStorage.setItem(TOKEN_KEY, value);
-  else sessionStorage.removeItem(TOKEN_KEY);
+function remember(storage, key, value) {
+  if (value) storage.setItem(key, value);
+  else storage.removeItem(key);
 }
+
+/** Keep the tokens of a sign-in or refresh (`{access_token, refresh_token}`), or forget them. */
+export function setToken(value, refresh) {
+  token = value;
+  remember(sessionStorage, TOKEN_KEY, value);
+  if (refresh !== undefined || !value) {
+    refreshToken = value ? refresh || null : null;
+    remember(sessionStorage, REFRESH_KEY, refreshToken);
+  }
+  scheduleRefresh();
+}
+
+export function getTenant() {
+  return tenant;
+}
+
+export function setTenant(value) {
+  tenant = value || null;
+  remember(localStorage, TENANT_KEY, tenant);
+}
+
+/** When the access token expires (ms since the epoch), from its `exp` claim. */
+function expiresAt(jwt) {
+  try {
+    const payload = jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    const claims = JSON.parse(atob(payload));
+    return typeof claims.exp === "number" ? claims.exp * 1000 : null;
+  } catch {
+    return null;
+  }
+}
+
+function scheduleRefresh() {
+  clearTimeout(refreshTimer);
+  refreshTimer = null;
+  const until = token && refreshToken ? expiresAt(token) : null;
+  if (!until) return;
+  const left = until - Date.now();
+  const wait = Math.max(Math.min(left - REFRESH_AHEAD_MS, left * 0.8), 0);
+  refreshTimer = setTimeout(() => refreshSession().catch(() => {}), wait);
+}
+
+let refreshing = null;
+
+/** Trade the refresh token for new tokens (POST /api/v1/refresh), once at a time. */
+export function refreshSession() {
+  if (!refreshToken) return Promise.resolve(false);
+  refreshing ||= (async () => {
+    try {
+      const response = await fetch("/api/v1/refresh", {
+        method: "POST",
+        headers: { Accept: "application/json", "Content-Type": "application/json" },
+        body: JSON.stringify({ refresh_token: refreshToken }),
+        credentials: "omit",
+      });
+      if (!response.ok) return false;
+      const tokens = await response.json();
+      setToken(tokens.access_token, tokens.refresh_token);
+      return true;
+    } finally {
+      refreshing = null;
+    }
+  })();
+  return refreshing;
+}
+scheduleRefresh();
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -45,22 +119,28 @@ function url(path, query) {
 }
 
 /** fetch() with the bearer token; returns the Response (throws ApiError when not ok). */
-export async function request(method, path, { json, form, body, query, signal } = {}) {
+export async function request(method, path, { json, form, body, query, signal } = {}, retried = false) {
   const headers = { Accept: "application/json" };
   if (token) headers.Authorization = `Bearer ${token}`;
+  if (tenant) headers["Tenant-Id"] = tenant;
+  let payload = body;
   if (json !== undefined) {
     headers["Content-Type"] = "application/json";
-    body = JSON.stringify(json);
+    payload = JSON.stringify(json);
   } else if (form) {
-    body = form;
+    payload = form;
   }
   const response = await fetch(url(path, query), {
     method,
     headers,
-    body,
+    body: payload,
     signal,
     credentials: "omit",
   });
+  // An access token that expired while the tab slept: refresh once and try again.
+  if (response.status === 401 && token && !retried && refreshToken && (await refreshSession())) {
+    return request(method, path, { json, form, body, query, signal }, true);
+  }
   if (!response.ok) {
     let detail = null;
     try {
@@ -106,6 +186,35 @@ export async function readEvents(method, path, { json, query, signal, onEvent })
     }
   }
   if (buffer.trim()) dispatch(buffer.trim(), onEvent);
+}
+
+/**
+ * Follow a server-sent event stream with fetch() (EventSource cannot send the Authorization
+ * header): onEvent(name, data) for each event; keep-alive comments are skipped.
+ */
+export async function readServerEvents(path, { query, signal, onEvent }) {
+  const response = await request("GET", path, { query, signal });
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += decoder.decode(value, { stream: true });
+    let end = buffer.indexOf("\n\n");
+    while (end >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let name = "message";
+      const data = [];
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event:")) name = line.slice(6).trim();
+        else if (line.startsWith("data:")) data.push(line.slice(5).trim());
+      }
+      if (data.length) onEvent(name, JSON.parse(data.join("\n")));
+      end = buffer.indexOf("\n\n");
+    }
+  }
 }
 
 function dispatch(line, onEvent) {

@@ -1,7 +1,7 @@
 // The console shell: sign-in, navigation and a hash router (`/#/runs`): console paths live in
 // the fragment, so none can shadow an API route such as the control dialect's `/flows`.
 
-import { api, getToken, setToken } from "/console/js/api.js";
+import { api, getTenant, getToken, setTenant, setToken } from "/console/js/api.js";
 import { fill, h, toast } from "/console/js/dom.js";
 
 const SIGNED_OUT = "flowdeck.signedOut";
@@ -18,6 +18,7 @@ const ROUTES = [
 const app = document.getElementById("app");
 let config = {};
 let me = null;
+let tenants = []; // the tenants the person may act in, when more than one
 let current = null; // {controller, destroy}
 
 function parseHash() {
@@ -53,11 +54,44 @@ function nav(path) {
     h(
       "div",
       { class: "who" },
+      tenants.length > 1 ? tenantPicker() : null,
       h("span", { class: "muted", id: "whoami" }, me ? me.username : ""),
       h("a", { href: "/docs", class: "muted" }, "API docs"),
       h("button", { type: "button", class: "link", onclick: signOut }, "Sign out"),
     ),
   );
+}
+
+function tenantPicker() {
+  const current = getTenant() || (me && me.tenant_id);
+  const select = h(
+    "select",
+    { id: "tenant", "aria-label": "tenant to act in" },
+    tenants.map((t) => h("option", { value: t.tenant_id, selected: t.tenant_id === current }, t.tenant_name)),
+  );
+  select.value = current;
+  select.addEventListener("change", async () => {
+    // The default tenant is named too: the choice is remembered either way.
+    setTenant(select.value);
+    toast(`Acting in ${select.selectedOptions[0].textContent}`);
+    await route();
+  });
+  return h("label", { class: "tenant" }, h("span", { class: "muted" }, "Tenant"), select);
+}
+
+/** The tenants to pick from: those the person holds a role in, and their default one. */
+async function loadTenants() {
+  try {
+    tenants = (await api("GET", "/api/v1/users/whoami/tenants")) || [];
+  } catch {
+    tenants = []; // the person acts in their default tenant
+  }
+  const picked = getTenant();
+  if (picked && !tenants.some((t) => t.tenant_id === picked)) {
+    // A tenant this person cannot act in (gone, or another person's choice): the default.
+    setTenant(null);
+    await loadTenants();
+  }
 }
 
 async function route() {
@@ -93,10 +127,10 @@ async function route() {
   }
 }
 
-async function afterSignIn(accessToken) {
-  setToken(accessToken);
+async function afterSignIn(tokens) {
+  setToken(tokens.access_token, tokens.refresh_token);
   sessionStorage.removeItem(SIGNED_OUT);
-  me = await api("GET", "/api/v1/users/whoami");
+  [me] = await Promise.all([api("GET", "/api/v1/users/whoami"), loadTenants()]);
   if (!location.hash || location.hash === "#/login") location.hash = "#/flows";
   await route();
 }
@@ -127,7 +161,7 @@ function renderSignIn(message) {
     const body = new URLSearchParams({ username: username.value, password: password.value });
     try {
       const tokens = await api("POST", "/api/v1/login", { form: body });
-      await afterSignIn(tokens.access_token);
+      await afterSignIn(tokens);
     } catch (err) {
       error.textContent = err.message;
     }
@@ -145,7 +179,7 @@ function renderSignIn(message) {
 async function autoLogin() {
   try {
     const tokens = await api("GET", "/api/v1/auto_login");
-    await afterSignIn(tokens.access_token);
+    await afterSignIn(tokens);
   } catch (err) {
     renderSignIn(err.message);
   }
@@ -160,6 +194,7 @@ async function signOut() {
   }
   setToken(null);
   me = null;
+  tenants = [];
   sessionStorage.setItem(SIGNED_OUT, "1");
   renderSignIn();
 }
@@ -172,7 +207,7 @@ async function start() {
   }
   if (getToken()) {
     try {
-      me = await api("GET", "/api/v1/users/whoami");
+      [me] = await Promise.all([api("GET", "/api/v1/users/whoami"), loadTenants()]);
     } catch {
       setToken(null);
     }

@@ -2,7 +2,7 @@
 // its versions (create, publish) and its deployment status and commands.
 
 import { ApiError, api } from "/console/js/api.js";
-import { actionButton, fill, formatTime, h, stateBadge, toast } from "/console/js/dom.js";
+import { actionButton, debounce, fill, formatTime, h, stateBadge, toast } from "/console/js/dom.js";
 import { applyChanges, drawGraph, readGraph } from "/console/js/graph.js";
 import { problemList } from "/console/js/pages/flows.js";
 
@@ -63,6 +63,7 @@ export async function render(main, { params: [flowId], signal }) {
         try {
           (changes[node.id] ||= {})[field] = readInput(input);
           saveButton.disabled = false;
+          check(node);
         } catch (err) {
           toast(err.message, "error");
         }
@@ -91,12 +92,27 @@ export async function render(main, { params: [flowId], signal }) {
             (changes[node.id] ||= {})[newName.value.trim()] = newValue.value;
             saveButton.disabled = false;
             select(node);
+            check(node);
           },
         }, "Set field"),
       ),
       saveButton,
     );
   }
+
+  // Edits are checked as they are made (POST /api/v1/validate/flow saves nothing), so the
+  // nodes at fault are marked before the person saves.
+  const check = debounce(async (node) => {
+    try {
+      const found = await api("POST", "/api/v1/validate/flow", { json: { data: applyChanges(flow.data, changes) }, signal });
+      problems = found.errors;
+      view.setProblems(problems);
+      problemBox.replaceChildren(...(problems.length ? ["These changes make the flow invalid.", problemList(problems)] : []));
+      if (node && side.contains(document.activeElement) === false) select(node);
+    } catch (err) {
+      if (err.name !== "AbortError") toast(err.message, "error");
+    }
+  }, 250);
 
   async function save() {
     problemBox.replaceChildren();
@@ -108,7 +124,7 @@ export async function render(main, { params: [flowId], signal }) {
       if (err instanceof ApiError && err.problems.length) {
         problems = err.problems;
         view.setProblems(problems);
-        fill(problemBox, "Not saved: the flow is invalid.", problemList(err));
+        fill(problemBox, "Not saved: the flow is invalid.", problemList(err.problems));
         return;
       }
       throw err;

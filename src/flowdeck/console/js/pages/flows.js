@@ -51,12 +51,13 @@ async function importFile(file) {
   return api("POST", "/api/v1/flows/upload/", { form });
 }
 
-export function problemList(err) {
-  if (!(err instanceof ApiError) || !err.problems.length) return null;
+/** The problems of a flow ([{node_id, field, message}]) as a list, or null for none. */
+export function problemList(problems) {
+  if (!problems || !problems.length) return null;
   return h(
     "ul",
     { class: "problems" },
-    err.problems.map((p) => h("li", {}, [p.node_id, p.field].filter(Boolean).join(".") || "flow", ": ", p.message)),
+    problems.map((p) => h("li", {}, [p.node_id, p.field].filter(Boolean).join(".") || "flow", ": ", p.message)),
   );
 }
 
@@ -114,7 +115,7 @@ export async function render(main, { query, signal }) {
       location.hash = created.length === 1 ? `#/flows/${created[0].id}` : "#/flows";
       if (created.length !== 1) await show();
     } catch (err) {
-      fill(importError, err.message, problemList(err));
+      fill(importError, err.message, problemList(err instanceof ApiError ? err.problems : []));
       if (err.doc && err.problems.length) {
         // Show where the problems are: the refused file's graph, its faulty nodes marked.
         const { drawGraph, readGraph } = await import("/console/js/graph.js");

@@ -38,8 +38,22 @@ export async function render(main, { params: [runId], signal }) {
   } catch (err) {
     if (!(err instanceof ApiError) || err.status !== 404) throw err;
   }
-  const model = flow ? readGraph(flow.data) : { nodes: run.steps.map((s) => ({ id: s.id, type: s.component, name: s.id, params: {} })), edges: [] };
-  const graphBox = h("div", { class: "graph-box" });
+  // The graph that ran (the run's own snapshot, its flow version, or its flow's draft).
+  let ran = null;
+  try {
+    ran = await api("GET", `/api/v1/runs/${runId}/graph`, { signal });
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 404) throw err;
+  }
+  const model = ran ? readGraph(ran.data) : { nodes: run.steps.map((s) => ({ id: s.id, type: s.component, name: s.id, params: {} })), edges: [] };
+  const graphNote = !ran
+    ? "The graph of this run is gone; its steps are shown."
+    : ran.source === "version"
+      ? `The graph of version ${ran.version}, which this run executed.`
+      : ran.changed_since
+        ? "The flow was edited after this run; the graph shown is its current draft."
+        : ran.source === "run" ? "The graph sent with this run." : "The flow's draft, which this run executed.";
+  const graphBox = h("div", { class: "graph-box", dataset: { source: ran ? ran.source : "steps" } });
   const view = drawGraph(graphBox, model);
   const header = h("div", { class: "card" });
   const controls = h("div", { class: "row", "aria-label": "run controls" });
@@ -185,7 +199,7 @@ export async function render(main, { params: [runId], signal }) {
 
   fill(main,
     h("div", { class: "layout" },
-      h("section", { "aria-label": "graph" }, graphBox,
+      h("section", { "aria-label": "graph" }, graphBox, h("p", { class: "muted", id: "graph-source" }, graphNote),
         h("div", { class: "legend" }, ["idle", "running", "waiting", "completed", "failed"].map((s) => h("span", {}, stateBadge(s))))),
       h("section", { class: "panel" }, header, controls, askBox)),
     tabBar, panel);

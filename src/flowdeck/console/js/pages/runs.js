@@ -1,12 +1,14 @@
-// The runs list: server-paginated, filtered by flow and state, refreshed in place every second
-// (the API has per-run event streams but no stream of the list, so the page re-reads its one
-// page of rows; rows are updated in place so focus and scrolling stay put).
+// The runs list: server-paginated, filtered by flow and state, live through the runs feed
+// (GET /api/v1/runs/events): a change of a shown run is painted from the event at once; a
+// new run, or one leaving the state filtered on, re-reads the one page. Rows are updated in
+// place so focus and scrolling stay put.
 
-import { api } from "/console/js/api.js";
-import { elapsed, fill, formatDuration, formatTime, h, progressBar, stateBadge, toast } from "/console/js/dom.js";
+import { api, readServerEvents } from "/console/js/api.js";
+import { TERMINAL, debounce, elapsed, fill, formatDuration, formatTime, h, progressBar, stateBadge, toast } from "/console/js/dom.js";
 
 const SIZE = 25;
-const REFRESH_MS = 1000;
+const TICK_MS = 1000; // the running rows' durations (no request)
+const RECONNECT_MS = 1000;
 const STATES = ["queued", "running", "paused", "waiting", "completed", "failed", "cancelled"];
 
 export async function render(main, { query, signal }) {
@@ -21,8 +23,10 @@ export async function render(main, { query, signal }) {
   const pager = h("div", { class: "pager" });
   const live = h("span", { class: "muted", "aria-live": "off" });
   const rows = new Map();
+  const records = new Map();
   let timer = null;
   let inFlight = false;
+  let again = false;
 
   const go = () => {
     const qs = new URLSearchParams();
@@ -37,6 +41,7 @@ export async function render(main, { query, signal }) {
   stateSelect.addEventListener("change", () => { filters.state = stateSelect.value; filters.page = 1; go(); });
 
   function row(run) {
+    records.set(run.id, run);
     let tr = rows.get(run.id);
     if (!tr) {
       tr = h("tr", { dataset: { runId: run.id } });
@@ -62,7 +67,11 @@ export async function render(main, { query, signal }) {
   }
 
   async function refresh(reset, before) {
-    if (inFlight || signal.aborted) return;
+    if (signal.aborted) return;
+    if (inFlight) {
+      again = true; // a change came in while reading: read once more after
+      return;
+    }
     inFlight = true;
     try {
       const list = await api("GET", "/api/v1/runs/", {
@@ -74,7 +83,12 @@ export async function render(main, { query, signal }) {
       const shown = list.slice(0, SIZE);
       if (reset) rows.clear();
       const keep = new Set(shown.map((r) => r.id));
-      for (const id of [...rows.keys()]) if (!keep.has(id)) rows.delete(id);
+      for (const id of [...rows.keys()]) {
+        if (!keep.has(id)) {
+          rows.delete(id);
+          records.delete(id);
+        }
+      }
       if (shown.length) body.replaceChildren(...shown.map(row));
       else fill(body, h("tr", {}, h("td", { colspan: "6", class: "muted" }, "No runs.")));
       fill(
@@ -83,11 +97,62 @@ export async function render(main, { query, signal }) {
         h("span", { class: "muted" }, `Page ${filters.page}`),
         h("button", { type: "button", disabled: !more, onclick: () => { filters.page += 1; go(); } }, "Next"),
       );
-      live.textContent = `updated ${new Date().toLocaleTimeString()}`;
     } catch (err) {
       if (err.name !== "AbortError") toast(err.message, "error");
     } finally {
       inFlight = false;
+      if (again) {
+        again = false;
+        reread();
+      }
+    }
+  }
+  const reread = debounce(() => refresh(false), 50);
+
+  /** A change from the feed: paint a shown run at once; re-read when the page may change. */
+  function apply(change) {
+    const run = records.get(change.run_id);
+    if (!run) {
+      const wanted = (!filters.flow || change.flow_id === filters.flow) && (!filters.state || change.state === filters.state);
+      if (wanted && change.state && filters.page === 1) reread();
+      return;
+    }
+    if (change.state) {
+      run.state = change.state;
+      if (change.state === "running" && !run.started_at) run.started_at = change.timestamp;
+      if (TERMINAL.has(change.state) && !run.finished_at) run.finished_at = change.timestamp;
+    }
+    if (typeof change.progress === "number") run.progress = change.progress;
+    const tr = row(run);
+    // When the change happened and when it was painted: the benchmark and tests read them.
+    tr.dataset.eventAt = change.timestamp;
+    tr.dataset.paintedAt = new Date().toISOString();
+    if (change.step) tr.dataset.step = `${change.step.id}:${change.step.state}`;
+    if (filters.state && change.state && change.state !== filters.state) reread();
+  }
+
+  async function follow() {
+    while (!signal.aborted) {
+      try {
+        await readServerEvents("/api/v1/runs/events", {
+          signal,
+          onEvent(name, data) {
+            if (name === "run") apply(data);
+            else refresh(false); // `ready` (nothing missed from here) or `lost`
+            live.textContent = "live";
+            live.dataset.live = "true";
+          },
+        });
+      } catch (err) {
+        if (signal.aborted) return;
+        if (err.status && err.status < 500) {
+          toast(`runs feed: ${err.message}`, "error");
+          return;
+        }
+      }
+      live.textContent = "reconnecting…";
+      live.dataset.live = "false";
+      await new Promise((resolve) => setTimeout(resolve, RECONNECT_MS));
     }
   }
 
@@ -109,10 +174,11 @@ export async function render(main, { query, signal }) {
     flowSelect.value = filters.flow;
   });
   await Promise.all([flowsRead, refresh(true, flowsRead)]);
+  follow();
   const tick = () => {
-    if (document.visibilityState === "visible") refresh(false);
-    timer = setTimeout(tick, REFRESH_MS);
+    for (const run of records.values()) if (!run.finished_at) row(run);
+    timer = setTimeout(tick, TICK_MS);
   };
-  timer = setTimeout(tick, REFRESH_MS);
+  timer = setTimeout(tick, TICK_MS);
   return { destroy: () => clearTimeout(timer) };
 }
