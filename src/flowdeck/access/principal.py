@@ -163,7 +163,13 @@ class Principal:
     def scope(self) -> Scope:
         if self.acting is None or self.tenant_wide:
             return Scope(self.tenant_id, self.user.id, self.tenant_wide)
-        return Scope(self.tenant_id, self.user.id, False, self.businesses_for(self.acting))
+        return Scope(
+            self.tenant_id,
+            self.user.id,
+            False,
+            self.businesses_for(self.acting),
+            self.acting in self.privileges,
+        )
 
 
 class PrincipalCache:

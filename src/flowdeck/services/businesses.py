@@ -10,7 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from flowdeck.db.models import Business, BusinessUserRole
 from flowdeck.db.models.businesses import LEVEL_COLUMNS, MAX_BUSINESS_LEVEL
-from flowdeck.errors import InvalidStateError, NotFoundError, UnprocessableError
+from flowdeck.db.repositories.base import Scope
+from flowdeck.errors import (
+    InvalidStateError,
+    NotFoundError,
+    PermissionDeniedError,
+    UnprocessableError,
+)
 
 PLACEMENT = ("business_level", *LEVEL_COLUMNS)
 
@@ -39,6 +45,19 @@ async def in_tenant(session: AsyncSession, tenant_id: str, business_id: int) -> 
     if found is None:
         raise NotFoundError(f"business {business_id} not found", field="business_id")
     return found
+
+
+async def placed(session: AsyncSession, scope: Scope, business_id: int | None) -> None:
+    """A row may be put in `business_id` (None: in no business) by the caller of `scope`:
+    the business is the tenant's, and a caller whose privilege comes only from business
+    roles keeps what they make inside those businesses (403 naming business_id)."""
+    if business_id:
+        await in_tenant(session, scope.tenant_id, business_id)
+    if not scope.in_tenant and business_id not in scope.businesses:
+        raise PermissionDeniedError(
+            "your privilege here comes from business roles: name one of their businesses",
+            field="business_id",
+        )
 
 
 async def fill_own_level(session: AsyncSession, business: Business) -> None:

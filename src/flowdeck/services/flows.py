@@ -25,7 +25,7 @@ from flowdeck.errors import (
     PermissionDeniedError,
 )
 from flowdeck.schemas.flows import FlowCreate, FlowRead, FlowUpdate, as_utc
-from flowdeck.services.businesses import in_tenant
+from flowdeck.services.businesses import placed
 
 ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9_-]+$")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -108,8 +108,7 @@ class FlowService:
         )
         if body.project_id:
             await self.projects.get(body.project_id)
-        if body.business_id:
-            await in_tenant(self.session, self.scope.tenant_id, body.business_id)
+        await placed(self.session, self.scope, body.business_id or None)
         return await self.repo.create(**values)
 
     async def upsert(
@@ -179,8 +178,8 @@ class FlowService:
             changes["slug"] = await self._slug(changes["slug"], exclude=flow.id)
         if changes.get("project_id"):
             await self.projects.get(changes["project_id"])
-        if changes.get("business_id"):
-            await in_tenant(self.session, self.scope.tenant_id, changes["business_id"])
+        if "business_id" in changes:
+            await placed(self.session, self.scope, changes["business_id"] or None)
         if "data" in changes or "is_component" in changes:
             await self.validate_graph(
                 changes.get("data", flow.data),

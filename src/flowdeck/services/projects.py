@@ -6,7 +6,7 @@ from flowdeck.db.models import Flow, Project
 from flowdeck.db.repositories.flows import FlowQuery, ProjectRepository
 from flowdeck.errors import ConflictError, InvalidInputError
 from flowdeck.schemas.flows import ProjectCreate, ProjectUpdate
-from flowdeck.services.businesses import in_tenant
+from flowdeck.services.businesses import placed
 from flowdeck.services.flow_files import read_flow_file
 from flowdeck.services.flows import FlowService, next_free
 
@@ -27,8 +27,7 @@ class ProjectService:
         name = next_free(base, await self.repo.owner_names(owner, base))
         if body.parent_id:
             await self.repo.get(body.parent_id)
-        if body.business_id:
-            await in_tenant(self.flows.session, self.flows.scope.tenant_id, body.business_id)
+        await placed(self.flows.session, self.flows.scope, body.business_id or None)
         project = await self.repo.create(
             name=name,
             description=body.description,
@@ -85,8 +84,8 @@ class ProjectService:
                     "a project cannot be inside itself or its own sub-projects", field="parent_id"
                 )
             await self.repo.get(values["parent_id"])
-        if values.get("business_id"):
-            await in_tenant(self.flows.session, self.flows.scope.tenant_id, values["business_id"])
+        if "business_id" in values:
+            await placed(self.flows.session, self.flows.scope, values["business_id"] or None)
         if contents != (None, None):
             wanted = {*(contents[0] or []), *(contents[1] or [])}
             current = {f.id for f in await self.flows.repo.in_projects([project.id])}

@@ -267,6 +267,23 @@ async def test_business_roles_grant_on_that_business_flows_only(tenant: TenantWo
     assert change.status_code == 200, change.text
     other_change = await worker.patch(f"/api/v1/flows/{in_other}", json={"description": "d"})
     assert other_change.status_code == 404
+    # WRITE held through the business only: what they make stays inside that business.
+    graph = {"nodes": [{"id": "in", "type": "ChatInput"}], "edges": []}
+    for outside in (None, other):
+        made = await worker.post(
+            "/api/v1/flows/", json={"name": "mine", "data": graph, "business_id": outside}
+        )
+        assert made.status_code == 403, made.text
+        assert made.json()["field"] == "business_id"
+    made = await worker.post(
+        "/api/v1/flows/", json={"name": "mine", "data": graph, "business_id": child}
+    )
+    assert made.status_code == 201, made.text
+    moved = await worker.patch(f"/api/v1/flows/{in_child}", json={"business_id": None})
+    assert moved.status_code == 403
+    project = await worker.post("/api/v1/projects/", json={"name": "p", "business_id": parent})
+    assert project.status_code == 201, project.text
+    assert (await worker.post("/api/v1/projects/", json={"name": "q"})).status_code == 403
     # A disabled business grants nothing, from the next request on.
     await tenant.admin.patch(f"{URL}/{parent}", json={"is_enable": False})
     assert (await worker.get(f"/api/v1/flows/{in_parent}")).status_code == 403

@@ -26,6 +26,9 @@ class Scope:
     # Businesses whose rows (BUSINESS_TREE models) the caller sees beside their own: where
     # their business roles grant the privilege the route declares, and those below.
     businesses: frozenset[int] = frozenset()
+    # Whether the route's privilege is held in the whole tenant, not only on `businesses`:
+    # a caller who holds it only through business roles creates rows inside those alone.
+    in_tenant: bool = True
 
 
 _OWNED = (RowScope.TENANT_OWNER, RowScope.BUSINESS_TREE)
