@@ -7,6 +7,7 @@ import pytest
 from fastapi import FastAPI
 from starlette.routing import Match
 
+from flowdeck.api.paths import both
 from flowdeck.api.routing import PrefilteredRouter
 
 
@@ -53,3 +54,42 @@ async def test_answers_are_those_of_the_full_walk() -> None:
         # Included under a prefix: the prefix is part of the path the filter sees.
         assert (await c.get("/under/other")).json() == {"other": "yes"}
         assert (await c.get("/other")).status_code == 404
+
+
+def _twinned() -> tuple[FastAPI, PrefilteredRouter]:
+    router = PrefilteredRouter(prefix="/p")
+
+    async def upload() -> dict[str, str]:
+        return {"route": "upload"}
+
+    async def one(item_id: str) -> dict[str, str]:
+        return {"route": "one", "id": item_id}
+
+    both(router, "POST", "/upload/")(upload)
+    both(router, "GET", "/{item_id}")(one)
+    both(router, "DELETE", "/{item_id}")(one)
+    app = FastAPI()
+    app.include_router(router)
+    return app, router
+
+
+def test_a_hidden_twin_is_an_alias_not_a_second_route() -> None:
+    _, router = _twinned()
+    assert [r.path for r in router.routes] == ["/p/upload/", "/p/{item_id}", "/p/{item_id}"]
+    assert router.aliases == ["/p/upload", "/p/{item_id}/", "/p/{item_id}/"]
+
+
+@pytest.mark.asyncio
+async def test_twins_answer_as_their_routes_do() -> None:
+    app, _ = _twinned()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        for path in ("/p/upload/", "/p/upload"):
+            assert (await c.post(path)).json() == {"route": "upload"}
+        for path in ("/p/7", "/p/7/"):
+            assert (await c.get(path)).json() == {"route": "one", "id": "7"}
+        # A twin that fully takes the path wins over a route lacking only the method...
+        assert (await c.get("/p/upload")).json() == {"route": "one", "id": "upload"}
+        # ...and a wrong method on a twin is still 405 (Allow as Starlette gives it).
+        refused = await c.put("/p/7/")
+        assert refused.status_code == 405
+        assert "GET" in refused.headers["allow"]
