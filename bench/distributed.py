@@ -121,7 +121,9 @@ async def _latencies(
             )
             job = resp.raise_for_status().json()["job_id"]
             opened = time.time()
-            async with watch.stream("GET", f"/api/v1/build/{job}/events") as stream:
+            # flowdeck's own `state` events come with the opt-in on Langflow's route.
+            events = f"/api/v1/build/{job}/events?flowdeck_events=true"
+            async with watch.stream("GET", events) as stream:
                 async for line in stream.aiter_lines():
                     if not line.strip():
                         continue
