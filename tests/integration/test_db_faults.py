@@ -20,7 +20,7 @@ from sqlalchemy.exc import DataError
 
 from flowdeck.db.database import Database, SqliteTarget
 from flowdeck.db.models import Run, Tenant
-from flowdeck.db.raw import ConnectionLost, is_lost, pg_connection
+from flowdeck.db.pg import ConnectionLost, is_lost, pg_connection
 from flowdeck.db.repositories.runs import SqlRunStore
 from flowdeck.settings import Settings
 from tests.conftest import TEST_TENANT, _pg_database

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -118,6 +120,40 @@ async def test_the_lease_keeper_renews_held_runs_and_stops_runs_taken_over(
     assert worker.controls[held.id].cancel_reason is None
     assert worker.controls[taken.id].cancel_reason is not None
     assert taken.id in worker.lost
+    await engine.aclose()
+
+
+async def test_a_retry_claimed_here_during_the_renewal_is_not_stopped(db: Database) -> None:
+    """The renewal finds the run queued (another process retried it); before it is done, this
+    worker claims the retry. Only the old attempt's control is stopped, not the retry's."""
+    runs = RunService(SqlRunStore(db), MemoryEventBus())
+    engine = Engine()
+    worker = RunWorker(engine, runs, DbGraphSource(db, GraphCache(engine)), name="me")
+    from flowdeck.engine import RunControl
+
+    run = await running(runs, "me", 1, lease=1)
+    first, retry = RunControl(), RunControl()
+    worker.controls = {run.id: first}
+    await runs.transition(run.id, RunState.QUEUED, changes={"worker": None})
+    opened = db.session
+
+    @contextlib.asynccontextmanager
+    async def claimed_meanwhile() -> AsyncIterator[Any]:
+        async with opened() as session:
+            yield session
+        # What a claim of the retry by this worker leaves while the renewal is under way.
+        await runs.transition(run.id, RunState.RUNNING, changes={"worker": "me", "attempts": 2})
+        worker.controls[run.id] = retry
+
+    db.session = claimed_meanwhile  # type: ignore[method-assign]
+    try:
+        await LeaseKeeper(db, worker, lease_seconds=30).tick()
+    finally:
+        db.session = opened  # type: ignore[method-assign]
+    assert first.cancel_reason is not None
+    assert retry.cancel_reason is None
+    assert worker.controls[run.id] is retry
+    assert run.id not in worker.lost
     await engine.aclose()
 
 

@@ -184,7 +184,8 @@ async def test_postgres_hot_paths_survive_dropped_connections(db: Database) -> N
         return
     import asyncpg
 
-    from flowdeck.db.raw import RawQuery, pg_connection, pg_fetch
+    from flowdeck.db.pg import pg_connection, pg_fetch
+    from flowdeck.db.raw import RawQuery
     from flowdeck.db.repositories.base import Scope
     from flowdeck.db.repositories.flows import FlowRepository
 

@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 
 from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
+from starlette.routing import compile_path, get_name
 
 from flowdeck.access.catalog import Privilege
 from flowdeck.access.declare import Access, access_of
@@ -84,7 +85,38 @@ def acting_tenant(request: Request, user: User) -> str:
 
 
 class GuardedRoute(APIRoute):
-    """An APIRoute that enforces its endpoint's access declaration first."""
+    """An APIRoute that enforces its endpoint's access declaration first.
+
+    It is built in two steps. At registration it holds what matching a request needs (path,
+    methods, name); FastAPI's analysis of the endpoint (its dependencies and the pydantic
+    fields of its parameters, body and response: a few milliseconds a route, most of the
+    start-up) runs when anything else is first asked of it, which the first request to its
+    router or the OpenAPI document does.
+    """
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        self._pending: tuple[str, Callable[..., Any], dict[str, Any]] | None = (
+            path,
+            endpoint,
+            kwargs,
+        )
+        self.path = path
+        self.endpoint = endpoint
+        name = kwargs.get("name")
+        self.name = get_name(endpoint) if name is None else name
+        self.methods = {m.upper() for m in kwargs.get("methods") or ["GET"]}
+        self.include_in_schema = kwargs.get("include_in_schema", True)
+        self.path_regex, self.path_format, self.param_convertors = compile_path(path)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called for an attribute not set yet: the rest of the route, built once.
+        pending = self.__dict__.get("_pending")
+        if pending is None:
+            raise AttributeError(name)
+        self._pending = None
+        path, endpoint, kwargs = pending
+        super().__init__(path, endpoint, **kwargs)
+        return getattr(self, name)
 
     def get_route_handler(self) -> Handler:
         handler: Handler = super().get_route_handler()

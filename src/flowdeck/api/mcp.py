@@ -3,7 +3,8 @@
 Every request is authenticated (API key or bearer token) and needs READ on MCP; listing
 and calling tools need RUNS WRITE too (flowdeck.services.mcp_tools). Streamable HTTP is
 served stateless so any API process answers any request; see flowdeck.services.mcp_sessions
-for what must still be found across processes.
+for what must still be found across processes. The SDK itself (flowdeck.api.mcp_server) is
+loaded by the first MCP request, not at start-up.
 """
 
 from __future__ import annotations
@@ -12,113 +13,66 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import mcp_types as types
 import orjson
 from fastapi import APIRouter, FastAPI, Request, Response
-from mcp.server.lowlevel.server import Server
-from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from starlette.types import Message, Receive, Scope, Send
 
-from flowdeck import __version__
 from flowdeck.access.catalog import Module, Op
 from flowdeck.access.declare import access_of, requires
 from flowdeck.access.guard import guarded_router
 from flowdeck.access.principal import Principal
-from flowdeck.api.mcp_sse import SseRelay
 from flowdeck.api.paths import both
 from flowdeck.db.repositories.flows import ProjectRepository
-from flowdeck.errors import FlowdeckError, NotFoundError
+from flowdeck.errors import NotFoundError
 from flowdeck.services.container import Services
-from flowdeck.services.mcp_sessions import mcp_sessions
-from flowdeck.services.mcp_tools import call_tool, cancel_call, find_tool, list_tools
+from flowdeck.services.mcp_sessions import SESSION_HEADER, mcp_sessions
+from flowdeck.services.mcp_tools import cancel_call
+
+if TYPE_CHECKING:
+    from flowdeck.api.mcp_server import Transports
 
 router = guarded_router(prefix="/api/v1/mcp", tags=["mcp"])
-SESSION_HEADER = "mcp-session-id"
 
 
-def _context(ctx: Any) -> tuple[Services, Principal, str | None]:
-    request: Request = ctx.request
-    principal: Principal = request.state.principal
-    return request.app.state.services, principal, request.path_params.get("project_id")
+class LazyTransports:
+    """The app's MCP transports, built and started by the first request that needs them."""
 
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+        self._lock = asyncio.Lock()
+        self._transports: Transports | None = None
 
-async def _list_tools(ctx: Any, params: types.PaginatedRequestParams | None) -> Any:
-    services, principal, project_id = _context(ctx)
-    tools = await list_tools(services, principal, project_id)
-    return types.ListToolsResult(
-        tools=[
-            types.Tool(name=t.name, description=t.description, input_schema=t.schema) for t in tools
-        ]
-    )
+    async def get(self) -> Transports:
+        if self._transports is None:
+            async with self._lock:
+                if self._transports is None:
+                    from flowdeck.api.mcp_server import Transports
 
+                    transports = Transports(self.app)
+                    await transports.start()
+                    self._transports = transports
+        return self._transports
 
-async def _call_tool(ctx: Any, params: types.CallToolRequestParams) -> Any:
-    services, principal, project_id = _context(ctx)
-    request: Request = ctx.request
-    session = request.headers.get(SESSION_HEADER)
-    sessions = mcp_sessions(services)
-
-    async def progress(done: float, total: float | None, message: str | None) -> None:
-        await ctx.session.report_progress(done, total, message)
-
-    async def remember(run: Any) -> None:
-        if session is not None and ctx.request_id is not None:
-            await sessions.remember_call(session, ctx.request_id, run.id)
-
-    try:
-        tool = await find_tool(services, principal, params.name, project_id)
-        # Following the run's steps costs a bus subscription: only for a client that asked.
-        wants_progress = bool(ctx.meta and ctx.meta.get("progress_token") is not None)
-        outcome = await call_tool(
-            services,
-            principal,
-            tool,
-            params.arguments,
-            progress=progress if wants_progress else None,
-            on_start=remember,
-        )
-    except FlowdeckError as exc:
-        # An unknown tool or argument, a stopped flow: the model reads why and may retry.
-        return types.CallToolResult(content=[types.TextContent(text=str(exc))], is_error=True)
-    finally:
-        if session is not None and ctx.request_id is not None:
-            await sessions.forget_call(session, ctx.request_id)
-    return types.CallToolResult(
-        content=[types.TextContent(text=outcome.text)],
-        is_error=outcome.is_error,
-        meta={"run_id": outcome.run.id, "state": outcome.run.state},
-    )
-
-
-SERVER: Server[Any] = Server(
-    "flowdeck", version=__version__, on_list_tools=_list_tools, on_call_tool=_call_tool
-)
+    async def close(self) -> None:
+        if self._transports is not None:
+            await self._transports.stop()
 
 
 @contextlib.asynccontextmanager
 async def serving(app: FastAPI) -> AsyncIterator[None]:
-    """The app's MCP transports, for its lifetime (the SDK's manager runs a task group)."""
-    manager = StreamableHTTPSessionManager(app=SERVER, stateless=True)
-    app.state.mcp_streamable = manager
-    app.state.mcp_sse = SseRelay(SERVER, app)
-    ready, stop = asyncio.Event(), asyncio.Event()
-
-    async def run() -> None:
-        # In a task of its own: the manager's task group must be left by the task that
-        # entered it, and a lifespan's start and end may run in different tasks.
-        async with manager.run():
-            ready.set()
-            await stop.wait()
-
-    task = asyncio.create_task(run(), name="flowdeck-mcp")
-    await ready.wait()
+    """The app's MCP transports, for its lifetime (started on first use)."""
+    transports = app.state.mcp = LazyTransports(app)
     try:
         yield
     finally:
-        stop.set()
-        await task
+        await transports.close()
+
+
+async def _transports(request: Request) -> Transports:
+    lazy: LazyTransports = request.app.state.mcp
+    return await lazy.get()
 
 
 class Handoff(Response):
@@ -159,7 +113,7 @@ async def _project(request: Request, project_id: str) -> None:
 
 
 async def _sse(request: Request, messages: str) -> Response:
-    relay: SseRelay = request.app.state.mcp_sse
+    relay = (await _transports(request)).sse
     return Handoff(relay.stream_app(messages), request.scope, request.receive)
 
 
@@ -168,7 +122,7 @@ async def _sse_head() -> Response:
 
 
 async def _message(request: Request) -> Response:
-    relay: SseRelay = request.app.state.mcp_sse
+    relay = (await _transports(request)).sse
     body = await request.body()
     return await relay.post(request, body)
 
@@ -216,11 +170,11 @@ async def handle_project_messages(project_id: str, request: Request) -> Response
 
 
 async def _streamable(request: Request) -> Response:
-    manager: StreamableHTTPSessionManager = request.app.state.mcp_streamable
     session = request.headers.get(SESSION_HEADER)
     if request.method == "DELETE":
         # Nothing lives past a request (stateless): ending a session frees nothing.
         return Response(status_code=200 if session else 400)
+    manager = (await _transports(request)).streamable
     body = await request.body() if request.method == "POST" else b""
     if body:
         await _cancel_if_asked(request, session, body)

@@ -48,6 +48,7 @@ class PrefilteredRouter(APIRouter):
         self._filtered_count = -1
         self.aliases: list[str] = []
         self._alias_filter: re.Pattern[str] | None = None
+        self._alias_count = 0
 
     def add_api_route(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         full = self.prefix + path
@@ -55,7 +56,6 @@ class PrefilteredRouter(APIRouter):
             twin_path(full), endpoint, kwargs.get("methods")
         ):
             self.aliases.append(full)
-            self._alias_filter = _union(compile_path(p)[0].pattern for p in self.aliases)
             return
         super().add_api_route(path, endpoint, **kwargs)
 
@@ -68,6 +68,13 @@ class PrefilteredRouter(APIRouter):
             and wanted <= (r.methods or set())
             for r in self.routes
         )
+
+    def _aliases(self) -> re.Pattern[str] | None:
+        # Compiled at the first request: recompiling as each alias is added costs start-up.
+        if self._alias_count != len(self.aliases):
+            self._alias_filter = _union(compile_path(p)[0].pattern for p in self.aliases)
+            self._alias_count = len(self.aliases)
+        return self._alias_filter
 
     def _path_filter(self) -> re.Pattern[str] | None:
         # Routes are added while modules load; the filter follows the list as it grows.
@@ -90,7 +97,7 @@ class PrefilteredRouter(APIRouter):
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         found = self._matches(scope)
-        aliases = self._alias_filter
+        aliases = self._aliases()
         if found[0] is Match.FULL or aliases is None or scope["type"] != "http":
             return found
         if aliases.search(get_route_path(scope)) is None:

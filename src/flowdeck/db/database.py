@@ -97,7 +97,7 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # ORM reads of a row or two, with no transaction around them.
         self.read_sessions = async_sessionmaker(self.autocommit, expire_on_commit=False)
-        # Closed before the engine (the hot paths' own connections, `raw.pg_connection`);
+        # Closed before the engine (the hot paths' own connections, `pg.pg_connection`);
         # the terminators end them without a word to the server when closing takes too long.
         self.closers: list[Callable[[], Awaitable[None]]] = []
         self.terminators: list[Callable[[], None]] = []

@@ -72,7 +72,7 @@ async def assistant_config(services: Services, principal: Principal) -> Assistan
         .order_by(ProviderModel.model_name)
     )
     async with services.db.read_sessions() as session:
-        found = list((await session.execute(stmt)).tuples())
+        found = list((await session.execute(stmt)).all())
     providers: dict[str, ProviderChoice] = {}
     defaults: dict[str, str] = {}
     for provider, model in found:

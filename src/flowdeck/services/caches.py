@@ -22,7 +22,7 @@ from sqlalchemy import Select, bindparam, select, update
 from flowdeck.auth.secrets import TokenClaims, decode_token
 from flowdeck.db.database import Database
 from flowdeck.db.models import ApiKey, Flow, User
-from flowdeck.db.raw import RawQuery, pg_fetch
+from flowdeck.db.raw import RawQuery
 from flowdeck.db.repositories.base import Scope
 from flowdeck.db.repositories.flows import FlowRepository
 from flowdeck.db.threaded import ThreadedSqlite
@@ -190,31 +190,56 @@ class FlowCache:
 
     async def by_ref(self, scope: Scope, ref: str) -> Flow:
         """The flow `ref` names within `scope`; NotFoundError naming the ref if none."""
-        stmt, params = FlowRepository.fingerprints_query(scope, ref)
+        rows = await self._fingerprints(*FlowRepository.fingerprints_query(scope, ref))
+        # An id match wins over a name match (as FlowRepository.by_ref).
+        row = next((r for r in rows if r[0] == ref), rows[0]) if rows else None
+        found = await self._resolved(scope, [row]) if row is not None else []
+        if found:
+            return found[0]
+        async with self.db.session() as session:  # none, or deleted since: the NotFoundError
+            return await FlowRepository(session, scope).get(ref)
+
+    async def tools(self, scope: Scope, project_id: str | None) -> list[Flow]:
+        """The flows served as MCP tools in `scope` (in a project if named), in name order."""
+        query = FlowRepository.tool_fingerprints_query(scope, project_id)
+        return await self._resolved(scope, await self._fingerprints(*query))
+
+    async def _fingerprints(self, stmt: Any, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         query = self._queries.get(stmt)
         if query is None:  # a handful of shapes, each compiled once
             query = self._queries[stmt] = RawQuery(stmt, self.db.engine.sync_engine.dialect)
         if self._sqlite is not None:
-            rows = self._sqlite.fetch_here(query.sql, query.args(params))
-        elif self.db.is_sqlite:  # an in-memory database
-            rows = [tuple(r) for r in await self.db.read(stmt, params)]
-        else:
-            rows = await pg_fetch(self.db, query, params)
-        # An id match wins over a name match (as FlowRepository.by_ref).
-        row = next((r for r in rows if r[0] == ref), rows[0]) if rows else None
-        if row is not None:
+            return self._sqlite.fetch_here(query.sql, query.args(params))
+        if self.db.is_sqlite:  # an in-memory database
+            return [tuple(r) for r in await self.db.read(stmt, params)]
+        from flowdeck.db.pg import pg_fetch  # asyncpg, on PostgreSQL alone
+
+        return await pg_fetch(self.db, query, params)
+
+    async def _resolved(self, scope: Scope, rows: list[tuple[Any, ...]]) -> list[Flow]:
+        """The flows of fingerprint rows, in their order: kept ones whose row is unchanged,
+        the rest read in one query (a row deleted meanwhile is left out)."""
+
+        def kept(row: tuple[Any, ...]) -> Flow | None:
             hit = self._flows.get(row[0])
-            if hit is not None and hit[0] == row[1:]:
-                return hit[1]
-        async with self.db.session() as session:
-            repo = FlowRepository(session, scope)
-            if row is None:
-                return await repo.get(ref)  # raises the NotFoundError naming the ref
-            flow = await repo.get(row[0])
-        if len(self._flows) >= self.size:
-            self._flows.pop(next(iter(self._flows)))
-        self._flows[row[0]] = (row[1:], flow)
-        return flow
+            return hit[1] if hit is not None and hit[0] == row[1:] else None
+
+        stale = [r[0] for r in rows if kept(r) is None]
+        loaded: dict[str, Flow] = {}
+        if stale:
+            async with self.db.session() as session:
+                loaded = {f.id: f for f in await FlowRepository(session, scope).by_ids(stale)}
+        flows: list[Flow] = []
+        for row in rows:
+            flow = kept(row) or loaded.get(row[0])
+            if flow is None:
+                continue
+            if row[0] in loaded:
+                if len(self._flows) >= self.size:
+                    self._flows.pop(next(iter(self._flows)))
+                self._flows[row[0]] = (row[1:], flow)
+            flows.append(flow)
+        return flows
 
 
 def flow_cache(services: Any) -> FlowCache:

@@ -175,7 +175,7 @@ async def active_components(
         .where(CustomComponent.is_active.is_(True), CustomComponent.code.is_not(None))
         .order_by(CustomComponent.component_name)
     )
-    return [(c, g) for c, g in (await ctx.session.execute(stmt)).tuples()]
+    return [(c, g) for c, g in (await ctx.session.execute(stmt)).all()]
 
 
 def component_class(row: CustomComponent, group: ComponentGroup) -> type[Component] | None:
@@ -210,6 +210,6 @@ class StoredLookup:
             )
         )
         async with self.db.read_sessions() as session:
-            rows = list((await session.execute(stmt)).tuples())
+            rows = list((await session.execute(stmt)).all())
         found = (component_class(c, g) for c, g in rows)
         return [cls for cls in found if cls is not None]

@@ -19,6 +19,8 @@ import orjson
 from flowdeck.services.container import Services
 
 log = logging.getLogger("flowdeck.mcp")
+# The streamable transport's session header: flowdeck mints the id (see flowdeck.api.mcp).
+SESSION_HEADER = "mcp-session-id"
 # How long a record outlives the call or stream it names, should its process die.
 CALL_TTL = 3600
 SSE_TTL = 24 * 3600

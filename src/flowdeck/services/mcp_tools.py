@@ -14,16 +14,14 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
 from flowdeck.access.catalog import Module, Op, Privilege
 from flowdeck.access.principal import Principal
 from flowdeck.db.models import Flow, Run
-from flowdeck.db.repositories.flows import FlowRepository
 from flowdeck.engine import Graph
 from flowdeck.engine import events as ev
 from flowdeck.errors import FlowdeckError, InvalidStateError
 from flowdeck.runs.states import RunState
+from flowdeck.services.caches import flow_cache
 from flowdeck.services.container import Services
 from flowdeck.services.execution import events_since, start_run, wait_for_end
 
@@ -95,16 +93,8 @@ async def list_tools(
     """The caller's tools, in name order; none without the privilege to run flows."""
     if not principal.can(RUN_FLOWS):
         return []
-    repo_stmt = (
-        select(Flow)
-        .where(Flow.mcp_enabled.is_(True), Flow.is_component.is_(False))
-        .order_by(Flow.name, Flow.id)
-    )
-    if project_id is not None:
-        repo_stmt = repo_stmt.where(Flow.project_id == project_id)
-    async with services.db.session() as session:
-        repo = FlowRepository(session, principal.scope)
-        flows = list((await session.execute(repo.scoped(repo_stmt))).scalars())
+    # Only ids and fingerprints are read per call; a flow is read again when it changed.
+    flows = await flow_cache(services).tools(principal.scope, project_id)
     tools: list[FlowTool] = []
     taken: set[str] = set()
     for flow in flows:

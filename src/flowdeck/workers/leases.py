@@ -72,7 +72,10 @@ class LeaseKeeper(_Periodic):
         self.interval = lease_seconds / 3
 
     async def tick(self) -> None:
-        held = list(self.worker.controls)
+        # The controls as they are now: while the renewal runs, a run retried after its lease
+        # lapsed may be claimed here again, and that new attempt's control is not the one
+        # the renewal speaks of.
+        held = dict(self.worker.controls)
         if not held:
             return
         until = utcnow() + timedelta(seconds=self.lease_seconds)
@@ -85,12 +88,13 @@ class LeaseKeeper(_Periodic):
                 .execution_options(synchronize_session=False)
             )
             renewed = set(result.scalars())
-        for run_id in held:
-            control = self.worker.controls.get(run_id)
-            if run_id not in renewed and control is not None and control.cancel_reason is None:
-                log.warning("run %s is no longer held by %s; stopping it", run_id, self.worker.name)
+        for run_id, control in held.items():
+            if run_id in renewed or control.cancel_reason is not None:
+                continue
+            if self.worker.controls.get(run_id) is control:
                 self.worker.lost.add(run_id)
-                control.cancel("the run was taken over by another worker")
+            log.warning("run %s is no longer held by %s; stopping it", run_id, self.worker.name)
+            control.cancel("the run was taken over by another worker")
 
 
 class Reaper(_Periodic):

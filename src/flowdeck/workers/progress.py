@@ -42,8 +42,11 @@ class ProgressWriter:
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._loop())
 
-    def untrack(self, run_id: str) -> None:
-        self._runs.pop(run_id, None)
+    def untrack(self, run_id: str, fence: Fence | None = None) -> None:
+        """Stop writing a run's progress (only `fence`'s attempt's, if given)."""
+        tracked = self._runs.get(run_id)
+        if tracked is not None and (fence is None or tracked.fence == fence):
+            del self._runs[run_id]
 
     async def _loop(self) -> None:
         while self._runs:

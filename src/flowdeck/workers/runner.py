@@ -153,9 +153,11 @@ class RunWorker:
             log.warning("run %s was taken over after its lease lapsed; result dropped", run.id)
             return None
         finally:
-            self.progress.untrack(run.id)
-            self.controls.pop(run.id, None)
-            self.lost.discard(run.id)
+            # Only this attempt's own: a retry of the run may be running here by now.
+            self.progress.untrack(run.id, fence)
+            if self.controls.get(run.id) is control:
+                del self.controls[run.id]
+                self.lost.discard(run.id)
 
     async def _execute(
         self,
@@ -196,7 +198,7 @@ class RunWorker:
                 graph, request, sink=recorder, control=control, run_id=run.id, flow_id=run.flow_id
             )
         except FlowdeckError as exc:
-            self.progress.untrack(run.id)
+            self.progress.untrack(run.id, fence)
             await self.service.transition(
                 run.id,
                 RunState.FAILED,
@@ -205,7 +207,7 @@ class RunWorker:
                 fence=fence,
             )
             return RunState.FAILED
-        self.progress.untrack(run.id)
+        self.progress.untrack(run.id, fence)
         req = run.request or {}
         outputs = result.run_response(
             graph,

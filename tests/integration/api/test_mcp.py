@@ -173,6 +173,32 @@ async def test_a_project_serves_its_own_flows(
             assert gone.status_code == 404
 
 
+async def test_the_tools_follow_every_change_to_their_flows(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """Tools are read from kept flows while their rows are unchanged: an edit, a flow no
+    longer served as a tool and a deleted flow show in the very next list and call."""
+    join = await make_flow(client, "Join", JOIN)
+    plain = await make_flow(client, "Plain", slow(0))
+    gone = await make_flow(client, "Gone", slow(0))
+    headers = {"x-api-key": await api_key(client)}
+    async with serve(app) as base, mcp_session(endpoint(base, "streamable"), headers) as s:
+        assert [t.name for t in (await s.list_tools()).tools] == ["gone", "join", "plain"]
+        renamed = await client.patch(
+            f"/api/v1/flows/{join}", json={"action_name": "glue", "action_description": "Glues"}
+        )
+        assert renamed.status_code == 200, renamed.text
+        hidden = await client.patch(f"/api/v1/flows/{plain}", json={"mcp_enabled": False})
+        assert hidden.status_code == 200, hidden.text
+        assert (await client.delete(f"/api/v1/flows/{gone}")).status_code in (200, 204)
+        tools = (await s.list_tools()).tools
+        assert [(t.name, t.description) for t in tools] == [("glue", "Glues")]
+        assert (await s.call_tool("join", {"text_input": "a", "text_input_2": "b"})).is_error
+        assert (await s.call_tool("plain", {"input_value": "x"})).is_error
+        result = await s.call_tool("glue", {"text_input": "a", "text_input_2": "b"})
+        assert result.content[0].text == "a + b"  # type: ignore[union-attr]
+
+
 async def test_no_credentials_no_mcp(app: FastAPI, client: httpx.AsyncClient) -> None:
     await make_flow(client, "Join", JOIN)
     token = client.headers["Authorization"][7:]

@@ -42,6 +42,7 @@ FINGERPRINT = (
 
 
 _FINGERPRINT_QUERIES: dict[tuple[bool, bool, bool], Select[Any]] = {}
+_TOOL_QUERIES: dict[tuple[bool, bool, bool], Select[Any]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +100,30 @@ class FlowRepository(Repository[Flow]):
         params["ref"] = ref
         if by_id:
             params["ref_id"] = str(uuid.UUID(ref))
+        return stmt, params
+
+    @classmethod
+    def tool_fingerprints_query(
+        cls, scope: Scope, project_id: str | None
+    ) -> tuple[Select[Any], dict[str, Any]]:
+        """The flows served as MCP tools (`mcp_enabled`, not components) that `scope` sees,
+        in a project if one is named: (id, *FINGERPRINT) per row, in name order."""
+        by_owner = cls.owner_scoped(scope)
+        by_business = by_owner and bool(scope.businesses)
+        shape = (project_id is not None, by_owner, by_business)
+        stmt = _TOOL_QUERIES.get(shape)
+        if stmt is None:
+            base: Select[Any] = select(Flow.id, *FINGERPRINT).where(  # type: ignore[assignment]
+                Flow.mcp_enabled.is_(True), Flow.is_component.is_(False)
+            )
+            if project_id is not None:
+                base = base.where(Flow.project_id == bindparam("project"))
+            stmt = _TOOL_QUERIES[shape] = cls.scoped_template(base, by_owner, by_business).order_by(
+                Flow.name, Flow.id
+            )
+        params = cls.scope_params(scope)
+        if project_id is not None:
+            params["project"] = project_id
         return stmt, params
 
     async def get_for_update(self, flow_id: str) -> Flow:

@@ -29,7 +29,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from flowdeck.db.database import Database, json_dumps
 from flowdeck.db.models import RunStoreBatch
-from flowdeck.db.raw import BAD_VALUE, LOST, pg_connection
+from flowdeck.db.pg import BAD_VALUE, LOST, pg_connection
 from flowdeck.db.repositories.run_sql import (
     MAX_SHAPES,
     Params,

@@ -15,7 +15,7 @@ import asyncio
 import logging
 import sqlite3
 from collections.abc import Callable, Collection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
@@ -24,12 +24,14 @@ from sqlalchemy.orm import make_transient_to_detached
 from flowdeck.db.base import NewRow, new_id, quick_instance, utcnow
 from flowdeck.db.database import Database
 from flowdeck.db.models import Run
-from flowdeck.db.repositories.pg_runs import PgRunWriter
 from flowdeck.db.repositories.run_sql import WriteOp
 from flowdeck.db.repositories.sqlite_runs import SqliteRunWriter
 from flowdeck.db.threaded import ThreadedSqlite
 from flowdeck.runs.states import UNFINISHED
 from flowdeck.runs.store import Fence
+
+if TYPE_CHECKING:
+    from flowdeck.db.repositories.pg_runs import PgRunWriter
 
 log = logging.getLogger("flowdeck.db")
 
@@ -60,7 +62,11 @@ class SqlRunStore:
         self._sqlite = ThreadedSqlite.of(db, "flowdeck-run-writer")
         dialect = db.engine.sync_engine.dialect
         self._lite = SqliteRunWriter(RUNS, dialect, _run) if db.is_sqlite else None
-        self._pg = None if db.is_sqlite else PgRunWriter(db, RUNS, _run)
+        self._pg: PgRunWriter | None = None
+        if not db.is_sqlite:
+            from flowdeck.db.repositories.pg_runs import PgRunWriter  # imports asyncpg
+
+            self._pg = PgRunWriter(db, RUNS, _run)
 
     # -- RunStore --------------------------------------------------------------------------
 
