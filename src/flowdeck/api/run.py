@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import Body, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import ConfigDict, Field, StrictBool
 
 from flowdeck.access.catalog import Module, Op
 from flowdeck.access.declare import requires
@@ -21,6 +21,7 @@ from flowdeck.db.repositories.base import Scope
 from flowdeck.engine.events import FLOWDECK_EVENTS
 from flowdeck.errors import InvalidInputError
 from flowdeck.runs.states import RunState
+from flowdeck.schemas.base import Schema
 from flowdeck.schemas.common import FlowdeckEvents, QueryBool
 from flowdeck.services.caches import flow_cache
 from flowdeck.services.container import Services
@@ -30,7 +31,7 @@ from flowdeck.services.flow_versions import version_to_run
 router = guarded_router(prefix="/api/v1", tags=["Base"])
 
 
-class SimplifiedRunRequest(BaseModel):
+class SimplifiedRunRequest(Schema):
     input_value: str | None = None
     input_type: str = Field("chat", pattern="^(chat|text|any)$")
     output_type: str = Field("chat", pattern="^(chat|text|any|debug)$")
@@ -41,7 +42,7 @@ class SimplifiedRunRequest(BaseModel):
     stream: StrictBool = False
 
 
-class StagedRunRequest(BaseModel):
+class StagedRunRequest(Schema):
     """The seed's body: the run request under `input_request`, with an optional `context`.
 
     A bare SimplifiedRunRequest is read too, so a client of `/run/{flow}` works unchanged.
@@ -54,13 +55,13 @@ class StagedRunRequest(BaseModel):
     context: dict[str, Any] | None = None
 
 
-class AdvancedInput(BaseModel):
+class AdvancedInput(Schema):
     components: list[str] = []
     input_value: str | None = None
     type: str = Field("chat", pattern="^(chat|text|any)$")
 
 
-class AdvancedRunRequest(BaseModel):
+class AdvancedRunRequest(Schema):
     inputs: list[AdvancedInput] = []
     outputs: list[str] = []
     tweaks: dict[str, Any] | None = None

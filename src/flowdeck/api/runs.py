@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import Body, Depends, Query
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from flowdeck.access.catalog import Module, Op
 from flowdeck.access.declare import requires
@@ -20,6 +20,7 @@ from flowdeck.db.models import Run
 from flowdeck.db.repositories.run_records import RunRepository
 from flowdeck.runs import feed
 from flowdeck.runs.states import RunState
+from flowdeck.schemas.base import Schema
 from flowdeck.schemas.common import Count
 from flowdeck.services.graphs import graph_that_ran
 
@@ -28,7 +29,7 @@ router = guarded_router(prefix="/api/v1/runs", tags=["Runs"])
 KEEPALIVE_SECONDS = 15.0
 
 
-class RunRead(BaseModel):
+class RunRead(Schema):
     model_config = ConfigDict(from_attributes=True)
 
     id: str
@@ -56,7 +57,7 @@ class RunRead(BaseModel):
     reviewed_at: datetime | None
 
 
-class Answer(BaseModel):
+class Answer(Schema):
     value: Any = None
     vertex_id: str | None = None
 
@@ -124,7 +125,7 @@ async def read_run(run: OwnedRun) -> Run:
     return run
 
 
-class RunGraph(BaseModel):
+class RunGraph(Schema):
     source: Literal["run", "version", "flow"]
     data: dict[str, Any]
     version_id: int | None

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from flowdeck.schemas.base import Schema
 
 _Ref = Annotated[str, Field(max_length=256)]
 
 
-class AssistantRequest(BaseModel):
+class AssistantRequest(Schema):
     flow_id: _Ref
     component_id: _Ref | None = None
     field_name: _Ref | None = None
@@ -25,12 +27,12 @@ class AssistantRequest(BaseModel):
     session_id: _Ref | None = None
 
 
-class ModelChoice(BaseModel):
+class ModelChoice(Schema):
     name: str
     display_name: str
 
 
-class ProviderChoice(BaseModel):
+class ProviderChoice(Schema):
     name: str  # the provider_key Assist takes as `provider`
     display_name: str
     configured: bool
@@ -38,7 +40,7 @@ class ProviderChoice(BaseModel):
     models: list[ModelChoice]
 
 
-class AssistantConfig(BaseModel):
+class AssistantConfig(Schema):
     configured: bool
     configured_providers: list[str]
     providers: list[ProviderChoice]
@@ -46,7 +48,7 @@ class AssistantConfig(BaseModel):
     default_model: str | None
 
 
-class AssistantAnswer(BaseModel):
+class AssistantAnswer(Schema):
     result: str
     run_id: str
     session_id: str

@@ -7,8 +7,9 @@ from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, Field, StrictBool
+from pydantic import Field, StrictBool
 
+from flowdeck.schemas.base import Schema
 from flowdeck.schemas.common import Id
 from flowdeck.schemas.configs import Audit
 
@@ -16,7 +17,7 @@ Level = Annotated[int, Field(ge=1, le=3)]
 BusinessRef = Annotated[int, Field(ge=0, le=2**31 - 1)]  # 0: no business at that level
 
 
-class BusinessCreate(BaseModel):
+class BusinessCreate(Schema):
     tenant_id: UUID
     business_name: str = Field(min_length=1, max_length=64)
     business_level: Level
@@ -27,7 +28,7 @@ class BusinessCreate(BaseModel):
     note: str | None = Field(None, max_length=2000)
 
 
-class BusinessUpdate(BaseModel):
+class BusinessUpdate(Schema):
     tenant_id: UUID | None = None
     business_name: str | None = Field(None, min_length=1, max_length=64)
     business_level: Level | None = None
@@ -54,7 +55,7 @@ class BusinessNode(BusinessRead):
     children: list[BusinessNode] = Field(default_factory=list)
 
 
-class BusinessUserRolesUpsert(BaseModel):
+class BusinessUserRolesUpsert(Schema):
     """The roles a user holds on a business, all of them: roles not named are removed."""
 
     uid: Id | None = None
@@ -86,7 +87,7 @@ class ResourceType(StrEnum):
     KNOWLEDGE_BASE = "knowledge_base"
 
 
-class BusinessResource(BaseModel):
+class BusinessResource(Schema):
     """One thing that belongs to a business: a flow, a project, an MCP server, ..."""
 
     resource_type: ResourceType

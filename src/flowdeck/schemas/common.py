@@ -11,7 +11,9 @@ from typing import Annotated, Any, Literal
 
 from annotated_types import Interval
 from fastapi import Query
-from pydantic import BaseModel, BeforeValidator, Field, StrictBool
+from pydantic import BeforeValidator, Field, StrictBool
+
+from flowdeck.schemas.base import Schema
 
 INT32_MAX = 2**31 - 1
 INT64_MAX = 2**63 - 1
@@ -48,50 +50,50 @@ FlowdeckEvents = Annotated[
 SortOrder = Literal["asc", "desc"]
 
 
-class IntIds(BaseModel):
+class IntIds(Schema):
     ids: list[Id] = Field(min_length=1)
 
 
-class StrIds(BaseModel):
+class StrIds(Schema):
     ids: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(min_length=1)
 
 
-class DeletedCount(BaseModel):
+class DeletedCount(Schema):
     deleted_count: int
 
 
-class Candidates(BaseModel):
+class Candidates(Schema):
     """Users who could be given a role or a membership, a page of them."""
 
     total_count: int
     users: list[CandidateUser]
 
 
-class CandidateUser(BaseModel):
+class CandidateUser(Schema):
     uid: int
     username: str
     nickname: str | None = None
 
 
-class GroupCandidate(BaseModel):
+class GroupCandidate(Schema):
     group_id: int
     group_name: str
 
 
-class OrgCandidate(BaseModel):
+class OrgCandidate(Schema):
     org_id: int
     org_name: str
     org_level: int
 
 
-class GroupCandidates(BaseModel):
+class GroupCandidates(Schema):
     """User groups that could be given a role, a page of them (`users`: the seed's name)."""
 
     total_count: int
     users: list[GroupCandidate]
 
 
-class OrgCandidates(BaseModel):
+class OrgCandidates(Schema):
     """Orgs that could be given a role, a page of them (`users`: the seed's name)."""
 
     total_count: int

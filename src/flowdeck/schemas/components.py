@@ -6,9 +6,10 @@ from datetime import datetime
 from enum import IntEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, computed_field
+from pydantic import ConfigDict, Field, StrictBool, computed_field
 
 from flowdeck.engine.components.stored import DeclarationError, declaration
+from flowdeck.schemas.base import Schema
 from flowdeck.schemas.common import Id
 
 ComponentType = Literal["component", "bundle"]
@@ -29,7 +30,7 @@ class Scope(IntEnum):
     BUSINESS = 2
 
 
-class Audit(BaseModel):
+class Audit(Schema):
     model_config = ConfigDict(from_attributes=True)
 
     c_uid: int | None
@@ -38,7 +39,7 @@ class Audit(BaseModel):
     utime: datetime
 
 
-class GroupCreate(BaseModel):
+class GroupCreate(Schema):
     group_name: _Name
     group_en_name: _Name
     component_type: ComponentType
@@ -51,7 +52,7 @@ class GroupCreate(BaseModel):
     business_id: Id | None = None
 
 
-class GroupUpdate(BaseModel):
+class GroupUpdate(Schema):
     group_name: _Name | None = None
     group_en_name: _Name | None = None
     icon: _Short | None = None
@@ -77,7 +78,7 @@ class GroupRead(Audit):
     business_id: int | None
 
 
-class ComponentCreate(BaseModel):
+class ComponentCreate(Schema):
     component_group_id: Id
     component_name: ComponentName | None = Field(
         None, description="the node type flows use; by default derived from display_name"
@@ -96,7 +97,7 @@ class ComponentCreate(BaseModel):
     business_id: Id | None = None
 
 
-class ComponentUpdate(BaseModel):
+class ComponentUpdate(Schema):
     component_group_id: Id | None = None
     component_name: ComponentName | None = None
     display_name: _Name | None = None
@@ -161,5 +162,5 @@ class VersionRead(Audit):
     version_note: str | None
 
 
-class VersionList(BaseModel):
+class VersionList(Schema):
     items: list[VersionRead]

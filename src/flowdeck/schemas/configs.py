@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from flowdeck.schemas.base import Schema
 from flowdeck.schemas.common import Id
 
 
-class Audit(BaseModel):
+class Audit(Schema):
     model_config = ConfigDict(from_attributes=True)
 
     c_uid: int | None
@@ -18,14 +19,14 @@ class Audit(BaseModel):
     utime: datetime
 
 
-class ConfigCreate(BaseModel):
+class ConfigCreate(Schema):
     config_key: str = Field(min_length=1, max_length=128)
     config_name: str = Field(min_length=1, max_length=64)
     config_value: str = Field(max_length=65_536)
     note: str | None = Field(None, max_length=2000)
 
 
-class ConfigUpdate(BaseModel):
+class ConfigUpdate(Schema):
     config_name: str | None = Field(None, min_length=1, max_length=64)
     config_value: str | None = Field(None, max_length=65_536)
     note: str | None = Field(None, max_length=2000)
@@ -39,14 +40,14 @@ class ConfigRead(Audit):
     note: str | None
 
 
-class IndexCreate(BaseModel):
+class IndexCreate(Schema):
     config_key: str = Field(min_length=1, max_length=128)
     config_name: str = Field(min_length=1, max_length=64)
     config_en_name: str = Field(min_length=1, max_length=64)
     note: str | None = Field("", max_length=2000)
 
 
-class IndexUpdate(BaseModel):
+class IndexUpdate(Schema):
     config_name: str | None = Field(None, min_length=1, max_length=64)
     config_en_name: str | None = Field(None, min_length=1, max_length=64)
     note: str | None = Field(None, max_length=2000)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from flowdeck.schemas.base import Schema
 from flowdeck.schemas.flows import FlowRead, FlowUpdate
 
 
@@ -48,7 +49,7 @@ def configuration(read: FlowRead, extras: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class FlowCommand(BaseModel):
+class FlowCommand(Schema):
     """`PATCH /flows/commands`: a command for the listed flows (all the caller's when omitted)."""
 
     model_config = ConfigDict(extra="ignore")
@@ -58,7 +59,7 @@ class FlowCommand(BaseModel):
     type: int | None = Field(None, description="stop only: 0 soft (default), 1 hard")
 
 
-class FlowCommandDetail(BaseModel):
+class FlowCommandDetail(Schema):
     """What one flow became; `error` says why a flow was not changed."""
 
     flow_id: str
@@ -66,12 +67,12 @@ class FlowCommandDetail(BaseModel):
     error: str | None = None
 
 
-class CommandResult(BaseModel):
+class CommandResult(Schema):
     status: str
     details: list[FlowCommandDetail]
 
 
-class RunCounts(BaseModel):
+class RunCounts(Schema):
     """Unfinished runs of a flow by state."""
 
     queued: int = 0
@@ -80,7 +81,7 @@ class RunCounts(BaseModel):
     waiting: int = 0
 
 
-class FlowStatus(BaseModel):
+class FlowStatus(Schema):
     flow_id: str
     name: str
     slug: str | None = None

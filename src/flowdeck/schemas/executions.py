@@ -5,10 +5,11 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic import ConfigDict, Field, StrictBool, model_validator
 
 from flowdeck.db.models import Run
 from flowdeck.runs.states import RunState
+from flowdeck.schemas.base import Schema
 from flowdeck.schemas.flows import UtcDatetime
 from flowdeck.services.run_views import RunFilter, is_held, output_values, run_args
 
@@ -58,7 +59,7 @@ def run_filter(template: str | None, state: ExecutionState | None) -> RunFilter:
     return RunFilter(flow_id=template, states=base.states, held=base.held)
 
 
-class ExecutionCreate(BaseModel):
+class ExecutionCreate(Schema):
     """POST body: run `template` (a flow id, endpoint name or slug) with `parameters`."""
 
     model_config = ConfigDict(extra="forbid")
@@ -69,7 +70,7 @@ class ExecutionCreate(BaseModel):
     start: StrictBool = Field(True, description="false: stay `created` until PATCH {action: start}")
 
 
-class ExecutionPatch(BaseModel):
+class ExecutionPatch(Schema):
     """PATCH body: an action (start a created execution, abort one) and/or new metadata."""
 
     model_config = ConfigDict(
@@ -93,7 +94,7 @@ class ExecutionPatch(BaseModel):
         return self
 
 
-class ExecutionRead(BaseModel):
+class ExecutionRead(Schema):
     id: str
     template: str | None
     state: ExecutionState
@@ -122,7 +123,7 @@ class ExecutionRead(BaseModel):
         )
 
 
-class ExecutionOutputs(BaseModel):
+class ExecutionOutputs(Schema):
     id: str
     state: ExecutionState
     outputs: dict[str, Any]

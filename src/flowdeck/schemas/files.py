@@ -5,31 +5,32 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from flowdeck.db.models import FileRecord
+from flowdeck.schemas.base import Schema
 
 
-class FlowFileUploaded(BaseModel):
+class FlowFileUploaded(Schema):
     """What `POST /api/v1/files/upload/{flow_id}` answers (Langflow's field names)."""
 
     flowId: str  # Langflow's spelling
     file_path: str
 
 
-class FlowFileList(BaseModel):
+class FlowFileList(Schema):
     files: list[str]
 
 
-class Message(BaseModel):
+class Message(Schema):
     message: str
 
 
-class Detail(BaseModel):
+class Detail(Schema):
     detail: str
 
 
-class FilesDeleted(BaseModel):
+class FilesDeleted(Schema):
     """Outcome of deleting many user files; a file whose content could not go is kept."""
 
     message: str
@@ -37,11 +38,11 @@ class FilesDeleted(BaseModel):
     files_kept: int = 0
 
 
-class ProfilePictures(BaseModel):
+class ProfilePictures(Schema):
     files: list[str] = Field(default_factory=list)
 
 
-class UserFileRead(BaseModel):
+class UserFileRead(Schema):
     """A user's file. `name` has no extension (Langflow v2); `path` is `<user_id>/<stored>`."""
 
     id: str

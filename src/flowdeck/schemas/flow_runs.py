@@ -12,6 +12,7 @@ from pydantic.alias_generators import to_camel
 
 from flowdeck.db.models import Run
 from flowdeck.runs.states import RunState
+from flowdeck.schemas.base import Schema
 from flowdeck.schemas.flows import UtcDatetime, as_utc
 from flowdeck.services.run_views import RunPage, output_values, run_args
 
@@ -71,7 +72,7 @@ _STEP_PHASE = {
 }
 
 
-class Camel(BaseModel):
+class Camel(Schema):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
 

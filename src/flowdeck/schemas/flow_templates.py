@@ -5,16 +5,17 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StrictBool
+from pydantic import AliasChoices, ConfigDict, Field, StrictBool
 
 from flowdeck.db.base import Reach
+from flowdeck.schemas.base import Schema
 from flowdeck.schemas.common import Id
 from flowdeck.schemas.flows import UtcDatetime
 
 _CREATED = AliasChoices("created_at", "create_at")
 
 
-class FlowTemplateCreate(BaseModel):
+class FlowTemplateCreate(Schema):
     """A template made from a flow: the flow's graph and looks, under a name of its own."""
 
     name: str = Field(min_length=1, max_length=255)
@@ -23,7 +24,7 @@ class FlowTemplateCreate(BaseModel):
     business_id: Id | None = None  # the business of a business template (0: none)
 
 
-class FlowTemplateUpdate(BaseModel):
+class FlowTemplateUpdate(Schema):
     """`business_id` makes it a business template (0 or null: the tenant's again), `is_self`
     a personal one (false: the tenant's, or its business's)."""
 
@@ -40,7 +41,7 @@ class FlowTemplateUpdate(BaseModel):
     is_self: StrictBool | None = None
 
 
-class FlowTemplateRead(BaseModel):
+class FlowTemplateRead(Schema):
     model_config = ConfigDict(from_attributes=True, populate_by_name=True)
 
     name: str
@@ -65,7 +66,7 @@ class FlowTemplateRead(BaseModel):
     source_flow_id: str | None = None
 
 
-class FlowFromTemplate(BaseModel):
+class FlowFromTemplate(Schema):
     """A new flow from a template: its name (the template's by default) and where it goes."""
 
     model_config = ConfigDict(populate_by_name=True)

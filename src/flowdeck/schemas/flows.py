@@ -18,6 +18,7 @@ from pydantic import (
     field_validator,
 )
 
+from flowdeck.schemas.base import Schema
 from flowdeck.schemas.common import Id
 
 T = TypeVar("T")
@@ -41,7 +42,7 @@ class AccessType(StrEnum):
     RESTRICTED = "RESTRICTED"
 
 
-class FlowFields(BaseModel):
+class FlowFields(Schema):
     """The fields a client may set on a flow; unknown fields (a whole FlowRead) are ignored."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
@@ -81,11 +82,11 @@ class FlowUpdate(FlowFields):
     last_known_updated_at: datetime | None = None
 
 
-class FlowBatch(BaseModel):
+class FlowBatch(Schema):
     flows: list[FlowCreate]
 
 
-class FlowRead(BaseModel):
+class FlowRead(Schema):
     model_config = ConfigDict(from_attributes=True, populate_by_name=True)
 
     id: str
@@ -124,13 +125,13 @@ class FlowRead(BaseModel):
         return self.project_id
 
 
-class GraphData(BaseModel):
+class GraphData(Schema):
     nodes: list[dict[str, Any]] = Field(default_factory=list)
     edges: list[dict[str, Any]] = Field(default_factory=list)
     viewport: dict[str, Any] | None = None
 
 
-class GraphDump(BaseModel):
+class GraphDump(Schema):
     """A flow as Langflow's starter projects answer it."""
 
     data: GraphData
@@ -140,7 +141,7 @@ class GraphDump(BaseModel):
     is_component: bool = False
 
 
-class FlowHeader(BaseModel):
+class FlowHeader(Schema):
     """The few fields a flow list needs (`header_flows=true`); data only for components."""
 
     model_config = ConfigDict(from_attributes=True, populate_by_name=True)
@@ -188,12 +189,12 @@ class Page(BaseModel, Generic[T]):
         )
 
 
-class FlowVersionCreate(BaseModel):
+class FlowVersionCreate(Schema):
     version: str = Field(min_length=1, max_length=64)
     note: str | None = None
 
 
-class FlowVersionRead(BaseModel):
+class FlowVersionRead(Schema):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
@@ -218,7 +219,7 @@ class FlowVersionRead(BaseModel):
         return self.note
 
 
-class ProjectCreate(BaseModel):
+class ProjectCreate(Schema):
     model_config = ConfigDict(extra="ignore")
 
     name: str = Field("", max_length=255)
@@ -229,7 +230,7 @@ class ProjectCreate(BaseModel):
     components_list: list[str] | None = None
 
 
-class ProjectUpdate(BaseModel):
+class ProjectUpdate(Schema):
     model_config = ConfigDict(extra="ignore")
 
     name: str | None = Field(None, min_length=1, max_length=255)
@@ -240,7 +241,7 @@ class ProjectUpdate(BaseModel):
     components: list[str] | None = None
 
 
-class ProjectRead(BaseModel):
+class ProjectRead(Schema):
     model_config = ConfigDict(from_attributes=True)
 
     id: str
@@ -258,7 +259,7 @@ class ProjectWithFlows(ProjectRead):
     flows: list[FlowRead] = Field(default_factory=list)
 
 
-class ProjectWithPage(BaseModel):
+class ProjectWithPage(Schema):
     """A project and one page of its flows (`page` and `size` given)."""
 
     project: ProjectRead
@@ -266,19 +267,19 @@ class ProjectWithPage(BaseModel):
     flows: Page[FlowRead]
 
 
-class FlowToValidate(BaseModel):
+class FlowToValidate(Schema):
     """A flow's graph to check without saving it (the console checks edits as they are made)."""
 
     data: dict[str, Any]
 
 
-class GraphProblem(BaseModel):
+class GraphProblem(Schema):
     node_id: str | None
     field: str | None
     message: str
 
 
-class FlowProblems(BaseModel):
+class FlowProblems(Schema):
     """Every problem of the graph, each naming its node (and field); none when valid."""
 
     valid: bool

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from flowdeck.schemas.base import Schema
 
 # The enums of authentik's flow schema: every enum field holds one of their values.
 Designation = Literal[
@@ -30,7 +32,7 @@ DeniedAction = Literal["message_continue", "message", "continue"]
 InvalidResponseAction = Literal["retry", "restart", "restart_with_context"]
 
 
-class InspectorFlow(BaseModel):
+class InspectorFlow(Schema):
     """A flow as a stage's `flow_set` lists it."""
 
     pk: str
@@ -49,7 +51,7 @@ class InspectorFlow(BaseModel):
     denied_action: DeniedAction = "message_continue"
 
 
-class Stage(BaseModel):
+class Stage(Schema):
     """One component of the flow (a vertex of its graph)."""
 
     pk: str
@@ -61,7 +63,7 @@ class Stage(BaseModel):
     flow_set: list[InspectorFlow]
 
 
-class StageBinding(BaseModel):
+class StageBinding(Schema):
     """A stage placed in the flow's plan; `order` is its graph layer."""
 
     pk: str
@@ -76,7 +78,7 @@ class StageBinding(BaseModel):
     invalid_response_action: InvalidResponseAction = "retry"
 
 
-class FlowPlan(BaseModel):
+class FlowPlan(Schema):
     # Required and never null in the schema: a finished plan stands at its end stage.
     current_stage: StageBinding
     next_planned_stage: StageBinding
@@ -84,7 +86,7 @@ class FlowPlan(BaseModel):
     session_id: str
 
 
-class FlowInspection(BaseModel):
+class FlowInspection(Schema):
     """`plans`: the session's plan history; `current_plan`: the live (or last) one."""
 
     plans: list[FlowPlan]

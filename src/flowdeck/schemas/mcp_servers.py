@@ -10,8 +10,9 @@ from datetime import datetime
 from enum import IntEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import ConfigDict, Field, StrictBool
 
+from flowdeck.schemas.base import Schema
 from flowdeck.schemas.common import Id
 
 McpType = Literal["stdio", "streamable_http", "sse"]
@@ -36,7 +37,7 @@ class McpScope(IntEnum):
     BUSINESS = 2
 
 
-class McpServerBody(BaseModel):
+class McpServerBody(Schema):
     """Add (POST) or change (PATCH) a server; on PATCH only the fields sent change."""
 
     # The seed allows other properties: they are accepted and not kept.
@@ -56,7 +57,7 @@ class McpServerBody(BaseModel):
     is_active: StrictBool | None = None
 
 
-class McpServerRead(BaseModel):
+class McpServerRead(Schema):
     server_id: int
     name: str
     mcp_scope: int
@@ -80,13 +81,13 @@ class McpServerRead(BaseModel):
     error: str | None = None
 
 
-class McpTool(BaseModel):
+class McpTool(Schema):
     name: str
     description: str
     input_schema: dict[str, object]
 
 
-class McpTestResult(BaseModel):
+class McpTestResult(Schema):
     success: bool
     server_name: str
     mcp_type: McpType

@@ -8,15 +8,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic import AliasChoices, ConfigDict, Field, StrictBool, field_validator
 
 from flowdeck.auth.sealing import masked
+from flowdeck.schemas.base import Schema
 from flowdeck.schemas.common import Id
 
 _URL = 2048
 
 
-class _Plain(BaseModel):
+class _Plain(Schema):
     # The seed's names start with `model_` (model_class, model_name...): allowed here.
     model_config = ConfigDict(protected_namespaces=())
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, computed_field
+from pydantic import ConfigDict, Field, StrictBool, computed_field
 
+from flowdeck.schemas.base import Schema
 from flowdeck.schemas.flows import Page, UtcDatetime
 
 __all__ = [
@@ -19,7 +20,7 @@ __all__ = [
 ]
 
 
-class MessageRead(BaseModel):
+class MessageRead(Schema):
     """One chat message (Langflow's MessageRead, plus the run and component that sent it)."""
 
     model_config = ConfigDict(from_attributes=True)
@@ -43,7 +44,7 @@ class MessageRead(BaseModel):
     content_blocks: list[Any] = []
 
 
-class SessionCreate(BaseModel):
+class SessionCreate(Schema):
     """A new chat session: its id (generated when absent), flow and display name."""
 
     session_id: str | None = Field(None, min_length=1, max_length=255)
@@ -51,7 +52,7 @@ class SessionCreate(BaseModel):
     name: str | None = Field(None, max_length=255)
 
 
-class SessionRead(BaseModel):
+class SessionRead(Schema):
     model_config = ConfigDict(from_attributes=True)
 
     session_id: str
@@ -60,7 +61,7 @@ class SessionRead(BaseModel):
     created_at: UtcDatetime
 
 
-class MessageUpdate(BaseModel):
+class MessageUpdate(Schema):
     """The fields a message update may change; null or absent leaves a field as it is."""
 
     # Lengths follow the columns, so a long value is a 422 rather than a database error.
@@ -74,7 +75,7 @@ class MessageUpdate(BaseModel):
     properties: dict[str, Any] | None = None
 
 
-class VertexBuildRead(BaseModel):
+class VertexBuildRead(Schema):
     """One build of one vertex (Langflow's VertexBuildTable)."""
 
     model_config = ConfigDict(from_attributes=True)
@@ -90,7 +91,7 @@ class VertexBuildRead(BaseModel):
     artifacts: dict[str, Any]
 
 
-class VertexBuildMap(BaseModel):
+class VertexBuildMap(Schema):
     """Langflow's `{"vertex_builds": {vertex_id: [builds, oldest first]}}`."""
 
     vertex_builds: dict[str, list[VertexBuildRead]]
@@ -103,7 +104,7 @@ class VertexBuildMap(BaseModel):
         return cls(vertex_builds=grouped)
 
 
-class TransactionRead(BaseModel):
+class TransactionRead(Schema):
     """One vertex's hand-over to the next (Langflow's TransactionReadResponse)."""
 
     model_config = ConfigDict(from_attributes=True)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import ConfigDict, Field, StrictBool
+
+from flowdeck.schemas.base import Schema
 
 ResponseStatus = Literal["queued", "in_progress", "completed", "failed", "cancelled"]
 
 
-class ResponsesRequest(BaseModel):
+class ResponsesRequest(Schema):
     """The seed's fields; other OpenAI parameters (temperature, instructions...) are ignored."""
 
     model_config = ConfigDict(extra="ignore")
@@ -24,13 +26,13 @@ class ResponsesRequest(BaseModel):
     include: list[str] | None = None
 
 
-class OutputText(BaseModel):
+class OutputText(Schema):
     type: Literal["output_text"] = "output_text"
     text: str
     annotations: list[Any] = Field(default_factory=list)
 
 
-class OutputMessage(BaseModel):
+class OutputMessage(Schema):
     type: Literal["message"] = "message"
     id: str
     status: Literal["in_progress", "completed", "incomplete"]
@@ -38,12 +40,12 @@ class OutputMessage(BaseModel):
     content: list[OutputText] = Field(default_factory=list)
 
 
-class ResponseError(BaseModel):
+class ResponseError(Schema):
     code: str
     message: str
 
 
-class ResponseObject(BaseModel):
+class ResponseObject(Schema):
     """OpenAI's Response object; `id` is the run's id."""
 
     id: str

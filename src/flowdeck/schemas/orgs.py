@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from pydantic import BaseModel, Field, StrictBool
+from pydantic import Field, StrictBool
 
+from flowdeck.schemas.base import Schema
 from flowdeck.schemas.common import Id
 from flowdeck.schemas.configs import Audit
 
 
-class UserGroupCreate(BaseModel):
+class UserGroupCreate(Schema):
     tenant_id: UUID
     group_name: str = Field(min_length=1, max_length=64)
     is_enable: StrictBool = True
     note: str | None = Field(None, max_length=2000)
 
 
-class UserGroupUpdate(BaseModel):
+class UserGroupUpdate(Schema):
     group_name: str | None = Field(None, min_length=1, max_length=64)
     is_enable: StrictBool | None = None
     note: str | None = Field(None, max_length=2000)
@@ -31,7 +32,7 @@ class UserGroupRead(Audit):
     note: str | None
 
 
-class OrgCreate(BaseModel):
+class OrgCreate(Schema):
     tenant_id: UUID
     org_name: str = Field(min_length=1, max_length=64)
     org_code: str | None = Field(None, max_length=64)
@@ -40,7 +41,7 @@ class OrgCreate(BaseModel):
     note: str | None = Field(None, max_length=2000)
 
 
-class OrgUpdate(BaseModel):
+class OrgUpdate(Schema):
     org_name: str | None = Field(None, min_length=1, max_length=64)
     org_code: str | None = Field(None, max_length=64)
     is_enable: StrictBool | None = None
@@ -68,7 +69,7 @@ class OrgNode(OrgRead):
     children: list[OrgNode] = Field(default_factory=list)
 
 
-class MembersAdd(BaseModel):
+class MembersAdd(Schema):
     tenant_id: UUID
     uids: list[Id] = Field(default_factory=list, max_length=1000)
 
@@ -84,13 +85,13 @@ class OrgMembersAdd(MembersAdd):
     is_leader: StrictBool = False
 
 
-class OrgMemberUpdate(BaseModel):
+class OrgMemberUpdate(Schema):
     position: str | None = Field(None, min_length=1, max_length=64)
     job: str | None = Field(None, min_length=1, max_length=64)
     is_leader: StrictBool | None = None
 
 
-class GroupMemberUpdate(BaseModel):
+class GroupMemberUpdate(Schema):
     is_leader: StrictBool
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import ConfigDict, Field, StrictBool
+
+from flowdeck.schemas.base import Schema
 
 PrivOperationType = Literal["READ", "WRITE", "MODIFY", "DELETE"]
 
 
-class ModuleRead(BaseModel):
+class ModuleRead(Schema):
     model_config = ConfigDict(from_attributes=True)
 
     module_id: str
@@ -22,20 +24,20 @@ class ModuleRead(BaseModel):
     utime: datetime
 
 
-class ModulePrivCreate(BaseModel):
+class ModulePrivCreate(Schema):
     priv_id: str = Field(min_length=1, max_length=128)
     priv_name: str = Field(min_length=1, max_length=128)
     is_sys_priv: StrictBool
     priv_opr_type: PrivOperationType = "READ"
 
 
-class ModulePrivUpdate(BaseModel):
+class ModulePrivUpdate(Schema):
     priv_name: str | None = Field(None, min_length=1, max_length=128)
     is_sys_priv: StrictBool | None = None
     priv_opr_type: PrivOperationType | None = None
 
 
-class ModulePrivRead(BaseModel):
+class ModulePrivRead(Schema):
     model_config = ConfigDict(from_attributes=True)
 
     module_id: str
@@ -49,16 +51,16 @@ class ModulePrivRead(BaseModel):
     utime: datetime
 
 
-class RoleCreate(BaseModel):
+class RoleCreate(Schema):
     role_id: str | None = Field(None, min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")
     role_name: str = Field(min_length=1, max_length=128)
 
 
-class RoleUpdate(BaseModel):
+class RoleUpdate(Schema):
     role_name: str | None = Field(None, min_length=1, max_length=128)
 
 
-class RoleRead(BaseModel):
+class RoleRead(Schema):
     model_config = ConfigDict(from_attributes=True)
 
     role_id: str
@@ -66,12 +68,12 @@ class RoleRead(BaseModel):
     is_sys_role: bool
 
 
-class RolePrivCreate(BaseModel):
+class RolePrivCreate(Schema):
     module_id: str = Field(min_length=1, max_length=64)
     priv_id: str = Field(min_length=1, max_length=64)
 
 
-class RolePrivRead(BaseModel):
+class RolePrivRead(Schema):
     model_config = ConfigDict(from_attributes=True)
 
     role_id: str

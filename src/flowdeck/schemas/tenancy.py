@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import ConfigDict, Field, StrictBool
 
+from flowdeck.schemas.base import Schema
 from flowdeck.schemas.common import Id
 
 
-class TenantCreate(BaseModel):
+class TenantCreate(Schema):
     tenant_name: str = Field(min_length=1, max_length=64)
     is_sys: StrictBool = False
     is_active: StrictBool = True
@@ -18,14 +19,14 @@ class TenantCreate(BaseModel):
     tenant_id: UUID | None = None
 
 
-class TenantUpdate(BaseModel):
+class TenantUpdate(Schema):
     tenant_name: str | None = Field(None, min_length=1, max_length=64)
     is_sys: StrictBool | None = None
     is_active: StrictBool | None = None
     note: str | None = Field(None, max_length=2000)
 
 
-class TenantRead(BaseModel):
+class TenantRead(Schema):
     model_config = ConfigDict(from_attributes=True)
 
     tenant_name: str = Field(validation_alias="name")
@@ -39,14 +40,14 @@ class TenantRead(BaseModel):
     utime: datetime = Field(validation_alias="updated_at")
 
 
-class TenantUserRoleCreate(BaseModel):
+class TenantUserRoleCreate(Schema):
     tenant_id: UUID
     role_id: str = Field(min_length=1, max_length=32)
     uid: Id | None = None
     username: str | None = Field(None, min_length=1, max_length=150)
 
 
-class TenantUserRoleRead(BaseModel):
+class TenantUserRoleRead(Schema):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
@@ -59,14 +60,14 @@ class TenantUserRoleRead(BaseModel):
     role_name: str
 
 
-class TenantGroupRoleCreate(BaseModel):
+class TenantGroupRoleCreate(Schema):
     tenant_id: UUID
     role_id: str = Field(min_length=1, max_length=32)
     group_id: Id | None = None
     group_name: str | None = Field(None, min_length=1, max_length=64)
 
 
-class TenantGroupRoleRead(BaseModel):
+class TenantGroupRoleRead(Schema):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
@@ -78,14 +79,14 @@ class TenantGroupRoleRead(BaseModel):
     role_name: str
 
 
-class TenantOrgRoleCreate(BaseModel):
+class TenantOrgRoleCreate(Schema):
     tenant_id: UUID
     role_id: str = Field(min_length=1, max_length=32)
     org_id: Id | None = None
     org_name: str | None = Field(None, min_length=1, max_length=64)
 
 
-class TenantOrgRoleRead(BaseModel):
+class TenantOrgRoleRead(Schema):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
@@ -97,7 +98,7 @@ class TenantOrgRoleRead(BaseModel):
     role_name: str
 
 
-class TenantChoice(BaseModel):
+class TenantChoice(Schema):
     """A tenant the caller may act in (name it in the Tenant-Id header)."""
 
     tenant_id: UUID

@@ -5,16 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import ConfigDict, Field, StrictBool
+
+from flowdeck.schemas.base import Schema
 
 
-class Token(BaseModel):
+class Token(Schema):
     access_token: str
     refresh_token: str | None = None
     token_type: str = "bearer"
 
 
-class UserCreate(BaseModel):
+class UserCreate(Schema):
     username: str = Field(min_length=1, max_length=150)
     password: str = Field(min_length=1, max_length=200)
     is_superuser: StrictBool = False
@@ -22,7 +24,7 @@ class UserCreate(BaseModel):
     tenant_id: UUID | None = None
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(Schema):
     model_config = ConfigDict(extra="forbid")
 
     username: str | None = Field(None, min_length=1, max_length=150)
@@ -34,11 +36,11 @@ class UserUpdate(BaseModel):
     email: str | None = None
 
 
-class PasswordReset(BaseModel):
+class PasswordReset(Schema):
     password: str = Field(min_length=1, max_length=200)
 
 
-class UserRead(BaseModel):
+class UserRead(Schema):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
@@ -54,16 +56,16 @@ class UserRead(BaseModel):
     last_login_at: datetime | None = None
 
 
-class UsersPage(BaseModel):
+class UsersPage(Schema):
     total_count: int
     users: list[UserRead]
 
 
-class ApiKeyCreate(BaseModel):
+class ApiKeyCreate(Schema):
     name: str | None = Field(None, max_length=200)
 
 
-class ApiKeyRead(BaseModel):
+class ApiKeyRead(Schema):
     model_config = ConfigDict(from_attributes=True)
 
     id: str
@@ -80,7 +82,7 @@ class ApiKeyCreated(ApiKeyRead):
     api_key: str  # the whole key, shown this once
 
 
-class ApiKeysPage(BaseModel):
+class ApiKeysPage(Schema):
     total_count: int
     user_id: int
     api_keys: list[ApiKeyRead]

@@ -7,7 +7,6 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -15,6 +14,8 @@ from pydantic import (
     WithJsonSchema,
     model_validator,
 )
+
+from flowdeck.schemas.base import Schema
 
 
 class JobStatus(StrEnum):
@@ -42,13 +43,13 @@ JobId = Annotated[
 ]
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(Schema):
     error: str
     code: str | None = None
     details: dict[str, Any] | None = None
 
 
-class ComponentOutput(BaseModel):
+class ComponentOutput(Schema):
     """What one terminal component of the flow produced."""
 
     type: str
@@ -58,7 +59,7 @@ class ComponentOutput(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
-class WorkflowExecutionRequest(BaseModel):
+class WorkflowExecutionRequest(Schema):
     """Run a flow; `inputs` are flat: `{"component_id.param": value}`."""
 
     model_config = ConfigDict(extra="forbid")
@@ -77,7 +78,7 @@ class WorkflowExecutionRequest(BaseModel):
         return self
 
 
-class WorkflowExecutionResponse(BaseModel):
+class WorkflowExecutionResponse(Schema):
     """A job's status and, once it has ended, its outputs or errors."""
 
     flow_id: str
@@ -90,7 +91,7 @@ class WorkflowExecutionResponse(BaseModel):
     outputs: dict[str, ComponentOutput] = Field(default_factory=dict)
 
 
-class WorkflowJobResponse(BaseModel):
+class WorkflowJobResponse(Schema):
     """The answer to a background run: where to poll and how to stop it."""
 
     job_id: str
@@ -102,10 +103,10 @@ class WorkflowJobResponse(BaseModel):
     errors: list[ErrorDetail] = Field(default_factory=list)
 
 
-class WorkflowStopRequest(BaseModel):
+class WorkflowStopRequest(Schema):
     job_id: JobId
 
 
-class WorkflowStopResponse(BaseModel):
+class WorkflowStopResponse(Schema):
     job_id: str
     message: str | None = None
