@@ -49,6 +49,19 @@ class PrefilteredRouter(APIRouter):
         self.aliases: list[str] = []
         self._alias_filter: re.Pattern[str] | None = None
         self._alias_count = 0
+        self._includes = False
+
+    def _get_routes_version(self, seen: set[int] | None = None) -> int:
+        # FastAPI asks this on every request, of every router on the way, and the base walks
+        # each route to add the versions of the routers included below; none are included
+        # below these routers, so their own count of changes is the whole answer.
+        if self._includes:
+            return super()._get_routes_version(seen)
+        return self._routes_version
+
+    def include_router(self, router: APIRouter, **kwargs: Any) -> None:
+        self._includes = True
+        super().include_router(router, **kwargs)
 
     def add_api_route(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         full = self.prefix + path

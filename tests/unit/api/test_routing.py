@@ -93,3 +93,17 @@ async def test_twins_answer_as_their_routes_do() -> None:
         refused = await c.put("/p/7/")
         assert refused.status_code == 405
         assert "GET" in refused.headers["allow"]
+
+
+@pytest.mark.asyncio
+async def test_a_route_added_after_the_first_request_is_served() -> None:
+    # The router answers FastAPI's "have my routes changed" from its own count of changes.
+    app, items = _app()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        assert (await c.get("/api/v1/items/1")).status_code == 200
+
+        @items.get("/later")
+        async def later() -> dict[str, str]:
+            return {"later": "yes"}
+
+        assert (await c.get("/api/v1/later")).json() == {"later": "yes"}
