@@ -77,6 +77,11 @@ class Settings(BaseSettings):
     s3_secret_access_key: str = ""
     s3_prefix: str = ""
     password_min_length: int = Field(DEFAULT_MIN_LENGTH, ge=1, le=200)
+    # argon2's defaults (RFC 9106's second choice); new hashes take the current cost, and a
+    # login rehashes a password stored at another one.
+    password_hash_time_cost: int = Field(3, ge=1, le=50, description="argon2 passes")
+    password_hash_memory_kib: int = Field(64 * 1024, ge=8, le=4 * 1024 * 1024)
+    password_hash_parallelism: int = Field(4, ge=1, le=8, description="argon2 lanes")
     login_max_attempts: int = Field(5, ge=1, description="failed logins per username and window")
     login_max_attempts_per_address: int = Field(
         50, ge=1, description="failed logins per client address and window"
@@ -145,6 +150,11 @@ class Settings(BaseSettings):
                 "the distributed mode (FLOWDECK_BROKER_URL) needs file storage every API "
                 "process shares: FLOWDECK_STORAGE=s3 with FLOWDECK_S3_BUCKET, or "
                 "FLOWDECK_STORAGE_SHARED=true when FLOWDECK_DATA_DIR is a shared volume"
+            )
+        if self.password_hash_memory_kib < 8 * self.password_hash_parallelism:
+            raise ValueError(
+                "FLOWDECK_PASSWORD_HASH_MEMORY_KIB must be at least 8 KiB per lane "
+                "(FLOWDECK_PASSWORD_HASH_PARALLELISM)"
             )
         problem = self.superuser_password and password_problem(
             self.superuser_password, self.superuser, self.password_min_length

@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from tests.conftest import CHEAP_HASH_SETTINGS
 from tests.unit.engine.components._support import serve
 
 CHROMIUM = "/usr/bin/chromium"
@@ -34,7 +35,7 @@ TOKEN_GAP = 0.08  # seconds between streamed words: slow enough to watch them ar
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
     # The playground's model server is on 127.0.0.1: private networks are allowed here.
-    with flowdeck_server(allow_private_networks="true") as srv:
+    with flowdeck_server(allow_private_networks="true", **CHEAP_HASH_SETTINGS) as srv:
         yield srv
 
 

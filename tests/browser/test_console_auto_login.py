@@ -8,11 +8,12 @@ import pytest
 from bench._server import Server, flowdeck_server
 
 from tests.browser.conftest import Console
+from tests.conftest import CHEAP_HASH_SETTINGS
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
-    with flowdeck_server(auto_login="true") as srv:
+    with flowdeck_server(auto_login="true", **CHEAP_HASH_SETTINGS) as srv:
         yield srv
 
 

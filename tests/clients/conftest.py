@@ -15,7 +15,7 @@ import httpx
 import pytest
 from bench._server import PASSWORD, Server, flowdeck_server
 
-from tests.conftest import _pg_database
+from tests.conftest import CHEAP_HASH_SETTINGS, _pg_database
 
 # ChatInput -> Prompt ("Hello {name}!") -> ChatOutput: a tweak of `greet` shows in the reply.
 GREETING: dict[str, Any] = {
@@ -79,7 +79,7 @@ def deck(request: pytest.FixtureRequest) -> Iterator[Deck]:
     databases = iter([None]) if request.param == "sqlite" else _pg_database()
     database_url = next(databases)
     # The model servers of the tests listen on 127.0.0.1, which the default policy refuses.
-    settings = {"allow_private_networks": "true"}
+    settings = {"allow_private_networks": "true", **CHEAP_HASH_SETTINGS}
     if database_url:
         settings["database_url"] = database_url
     try:

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from tests.conftest import CHEAP_HASHING
 from tests.e2e.cli_support import COMMAND
 
 PG_ADMIN_URL = os.environ.get("FLOWDECK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -69,6 +70,7 @@ class Cluster:
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWDECK_")}
+        env.update(CHEAP_HASHING)
         env.update(
             NO_PROXY="127.0.0.1,localhost",
             FLOWDECK_DATABASE_URL=PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + self.database,

@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import CHEAP_HASHING
 from tests.e2e.cli_support import COMMAND
 from tests.e2e.cluster import free_port
 from tests.e2e.test_distributed import delay_graph, make_flow
@@ -49,6 +50,7 @@ class EmbeddedServer:
 
     def start(self) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWDECK_")}
+        env.update(CHEAP_HASHING)
         env.update(
             {
                 "NO_PROXY": "127.0.0.1,localhost",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from functools import cache
 
+from flowdeck.auth import secrets as hashing
 from flowdeck.auth.secrets import hash_password, verify_password
 
 DEFAULT_MIN_LENGTH = 8
@@ -19,9 +20,14 @@ def password_problem(password: str, username: str, min_length: int) -> str | Non
     return None
 
 
-@cache
 def _dummy_hash() -> str:
     # Same parameters as real hashes, so verifying it costs what a real check costs.
+    hasher = hashing._hasher
+    return _dummy_for(hasher.time_cost, hasher.memory_cost, hasher.parallelism)
+
+
+@cache
+def _dummy_for(time_cost: int, memory_kib: int, parallelism: int) -> str:
     return hash_password(secrets.token_urlsafe(16))
 
 

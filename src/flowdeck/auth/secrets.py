@@ -19,8 +19,32 @@ ALGORITHM = "HS256"
 API_KEY_PREFIX = "sk-"
 
 
+def configure_password_hashing(time_cost: int, memory_kib: int, parallelism: int) -> None:
+    """Set the argon2 cost of new hashes (process-wide: the settings of the app built last).
+
+    Existing hashes keep verifying whatever the cost: each carries its own parameters.
+    """
+    global _hasher
+    if (_hasher.time_cost, _hasher.memory_cost, _hasher.parallelism) != (
+        time_cost,
+        memory_kib,
+        parallelism,
+    ):
+        _hasher = PasswordHasher(
+            time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism
+        )
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+def needs_rehash(hashed: str) -> bool:
+    """Whether a stored hash was made at another cost than the current one."""
+    try:
+        return _hasher.check_needs_rehash(hashed)
+    except InvalidHashError:
+        return False
 
 
 def verify_password(password: str, hashed: str) -> bool:

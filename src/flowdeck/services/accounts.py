@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flowdeck.auth.passwords import check_password, password_problem, warm_up
-from flowdeck.auth.secrets import TokenClaims
+from flowdeck.auth.secrets import TokenClaims, hash_password, needs_rehash
 from flowdeck.db.models import User
 from flowdeck.errors import (
     AuthenticationError,
@@ -64,6 +64,9 @@ async def password_login(
     await limiter.succeeded(username)
     if not user.is_active:
         raise PermissionDeniedError("this user is inactive")
+    if user.password_hash and needs_rehash(user.password_hash):
+        # Stored at another argon2 cost (the settings changed): stored again at this one.
+        user.password_hash = await asyncio.to_thread(hash_password, password)
     user.last_login_at = datetime.now(UTC)
     return user
 

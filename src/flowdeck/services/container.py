@@ -13,7 +13,7 @@ from sqlalchemy import select
 from flowdeck.access.principal import principal_cache
 from flowdeck.access.seed import TENANT_ADMIN, bind_role, sync_catalog
 from flowdeck.auth.sealing import SecretBox
-from flowdeck.auth.secrets import hash_password
+from flowdeck.auth.secrets import configure_password_hashing, hash_password
 from flowdeck.datadir import private_dir, private_sqlite
 from flowdeck.db.database import Database
 from flowdeck.db.models import Tenant, User
@@ -92,6 +92,11 @@ class Services:
         worker_name: str = "local",
     ) -> Services:
         """Embedded (in-process queue and bus) unless a broker and Redis are configured."""
+        configure_password_hashing(
+            settings.password_hash_time_cost,
+            settings.password_hash_memory_kib,
+            settings.password_hash_parallelism,
+        )
         db = Database(settings.db_url, close_timeout=settings.db_close_timeout)
         engine = Engine(
             allow_custom_code=settings.allow_custom_code,

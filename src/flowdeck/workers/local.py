@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -54,6 +55,10 @@ class LocalRunQueue:
     def release(self) -> None:
         self._reserved -= 1
 
+    def _all_parked(self) -> bool:
+        controls = self.worker.controls.values()
+        return bool(controls) and all(c.paused or c.waiting_on for c in controls)
+
     async def control(self, run_id: str, command: str, payload: Any = None) -> None:
         self.worker.apply(run_id, command, payload)
 
@@ -77,12 +82,19 @@ class LocalRunQueue:
                 self._queue.task_done()
 
     async def stop(self, grace: float = 10.0) -> None:
-        """Let runs in flight finish for up to `grace` seconds, then stop the workers."""
-        if self._busy:
-            try:
-                await asyncio.wait_for(self._idle.wait(), grace)
-            except TimeoutError:
+        """Let runs in flight finish for up to `grace` seconds, then stop the workers.
+
+        Runs parked on a person (paused, or waiting for an answer) are not waited for: they
+        could not finish within any grace, and are recovered at the next start like the rest.
+        """
+        deadline = asyncio.get_running_loop().time() + grace
+        while self._busy and not self._all_parked():
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
                 log.warning("%d run(s) still running at shutdown", self._busy)
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._idle.wait(), min(left, 0.05))
         for task in self._consumers:
             task.cancel()
         await asyncio.gather(*self._consumers, return_exceptions=True)

@@ -12,9 +12,13 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 from tests.conftest import ADMIN
 
 from flowdeck.api.app import create_app
+from flowdeck.auth.secrets import configure_password_hashing
+from flowdeck.db.database import Database
+from flowdeck.db.models import User
 from flowdeck.settings import Settings, SettingsError, load_settings
 
 REDIS_URL = os.environ.get("FLOWDECK_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -200,3 +204,41 @@ async def test_app_with_auto_login_and_no_password_starts(settings: Settings) ->
         # The auto-login user's password is random: not its username.
         bad = await c.post("/api/v1/login", data={"username": "solo", "password": "solo"})
         assert bad.status_code == 401
+
+
+async def test_a_login_rehashes_a_password_stored_at_another_argon2_cost(
+    settings: Settings,
+) -> None:
+    async with _instance(settings) as cheap:
+        assert (await cheap.post("/api/v1/login", data=_form(*ADMIN))).status_code == 200
+    dearer = settings.model_copy(
+        update={"password_hash_time_cost": 2, "password_hash_memory_kib": 128}
+    )
+    try:
+        async with _instance(dearer) as client:
+            assert (await client.post("/api/v1/login", data=_form(*ADMIN))).status_code == 200
+            db = Database(settings.db_url)
+            try:
+                query = select(User.password_hash).where(User.username == ADMIN[0])
+                async with db.session() as session:
+                    stored = (await session.execute(query)).scalar_one()
+            finally:
+                await db.dispose()
+            assert "m=128,t=2," in stored
+            # The new hash checks, and the next login has nothing left to rehash.
+            assert (await client.post("/api/v1/login", data=_form(*ADMIN))).status_code == 200
+    finally:
+        configure_password_hashing(
+            settings.password_hash_time_cost,
+            settings.password_hash_memory_kib,
+            settings.password_hash_parallelism,
+        )
+
+
+def _form(username: str, password: str) -> dict[str, str]:
+    return {"username": username, "password": password}
+
+
+def test_argon2_memory_needs_8_kib_per_lane() -> None:
+    with pytest.raises(SettingsError, match="FLOWDECK_PASSWORD_HASH_MEMORY_KIB"):
+        load_settings(password_hash_memory_kib=32, password_hash_parallelism=8)

@@ -22,7 +22,7 @@ from tests.unit.engine.components._support import serve
 from flowdeck.api.app import create_app
 from flowdeck.settings import Settings
 
-# Examples per operation: ~110 operations in about a minute and a half on 2 shared cores.
+# Examples per operation: ~300 operations in about half a minute on 2 shared cores.
 MAX_EXAMPLES = 5
 SEED = 20261201
 

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import httpx
 import orjson
 import pytest
 from fastapi import FastAPI
+from tests.conftest import ADMIN, login
 from tests.integration.api.flow_docs import ASK
 
+from flowdeck.api.app import create_app
 from flowdeck.db.models import Flow, User
 from flowdeck.db.repositories.flows import slugify
+from flowdeck.settings import Settings
 
 ECHO = {
     "nodes": [{"id": "in", "type": "ChatInput"}, {"id": "out", "type": "ChatOutput"}],
@@ -282,3 +286,28 @@ async def test_a_long_run_shows_its_progress_while_it_runs(
     assert states["first"] == "completed"
     assert states["second"] == "running"
     await client.post(f"/api/v1/runs/{job}/cancel")
+
+
+async def test_shutdown_waits_for_working_runs_not_for_ones_waiting_on_a_person(
+    settings: Settings,
+) -> None:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            client.headers["Authorization"] = f"Bearer {await login(client, *ADMIN)}"
+            asking = await add_flow(application, ASK, name="ask")
+            working = await add_flow(application, delayed(0.8), name="work")
+            body = {"inputs": {"input_value": "x"}}
+            parked = (await client.post(f"/api/v1/build/{asking}/flow", json=body)).json()
+            busy = (await client.post(f"/api/v1/build/{working}/flow", json=body)).json()
+            await _until(client, parked["job_id"], "waiting")
+            await _until(client, busy["job_id"], "running")
+        stopping = time.monotonic()
+    # The working run was let finish; the waiting one did not hold the stop for the grace.
+    assert time.monotonic() - stopping < 5
+    again = create_app(settings)
+    async with again.router.lifespan_context(again):
+        done = await again.state.services.runs.store.get(busy["job_id"])
+        assert done is not None
+        assert done.state == "completed"

@@ -23,8 +23,8 @@ def two_urls(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[s
             f"sqlite+aiosqlite:///{tmp_path / 'b.db'}",
         )
         return
-    for a in _pg_database():
-        for b in _pg_database():
+    for a in _pg_database(empty=True):
+        for b in _pg_database(empty=True):
             asyncpg = "postgresql+asyncpg://"
             yield a.replace("postgresql://", asyncpg), b.replace("postgresql://", asyncpg)
 

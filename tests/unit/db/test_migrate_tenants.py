@@ -24,7 +24,7 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
         return
-    for plain in _pg_database():
+    for plain in _pg_database(empty=True):
         yield plain.replace("postgresql://", "postgresql+asyncpg://")
 
 
