@@ -1,0 +1,30 @@
+"""`flowdeck serve` starts with garbage collection off; the app turns it back on, frozen."""
+
+from __future__ import annotations
+
+import gc
+
+from flowdeck.api.app import create_app
+from flowdeck.settings import Settings
+
+
+async def test_an_app_started_with_collection_off_turns_it_on_with_start_up_frozen(
+    settings: Settings,
+) -> None:
+    gc.disable()  # as `flowdeck serve` does before its imports
+    try:
+        app = create_app(settings)
+        async with app.router.lifespan_context(app):
+            assert gc.isenabled()
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.enable()
+
+
+async def test_an_app_started_otherwise_leaves_collection_as_it_was(settings: Settings) -> None:
+    frozen = gc.get_freeze_count()
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        assert gc.isenabled()
+        assert gc.get_freeze_count() == frozen
