@@ -1,9 +1,10 @@
-"""`flowdeck serve` starts with garbage collection off; the app turns it back on, frozen."""
+"""`flowdeck serve` holds garbage collection off for its start-up; the app settles it."""
 
 from __future__ import annotations
 
 import gc
 
+from flowdeck import heap
 from flowdeck.api.app import create_app
 from flowdeck.settings import Settings
 
@@ -11,7 +12,7 @@ from flowdeck.settings import Settings
 async def test_an_app_started_with_collection_off_turns_it_on_with_start_up_frozen(
     settings: Settings,
 ) -> None:
-    gc.disable()  # as `flowdeck serve` does before its imports
+    heap.hold()  # as `flowdeck serve` does before its imports
     try:
         app = create_app(settings)
         async with app.router.lifespan_context(app):

@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from flowdeck import __version__, observability
+from flowdeck import __version__, heap, observability
 from flowdeck.api import errors, openapi, security_headers
 from flowdeck.api.responses import JSON
 from flowdeck.services.container import Services
 from flowdeck.settings import Settings, load_settings
-
-
-def settle_heap() -> None:
-    """Once started: keep what start-up built out of every later garbage collection.
-
-    `flowdeck serve` turns collection off for its start-up; frozen, the start-up objects
-    are never traversed again, so each full collection while serving costs a fraction.
-    An app started any other way (tests, an embedding program) is left as it is.
-    """
-    if not gc.isenabled():
-        gc.freeze()
-        gc.enable()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -44,7 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         from flowdeck.api import mcp
 
         await services.start()
-        settle_heap()
+        heap.settle()  # `flowdeck serve` held collection off for its start-up
         try:
             async with mcp.serving(app):
                 yield

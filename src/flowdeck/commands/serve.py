@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
+
+from flowdeck import heap
 
 
 def serve_command(host: str | None, port: int | None, workers: int | None) -> int:
     """Start the server; a bad setting stops it here with a message naming the setting."""
-    # Start-up builds several hundred thousand objects that live as long as the process:
-    # collecting garbage among them while they are made is wasted work (about a fifth of
-    # the start-up time). The app turns collection back on once it is up (api/app.py).
-    gc.disable()
+    # No garbage collection while start-up builds what lives as long as the process (about
+    # a fifth of the start-up time); the app settles the heap once it is up (flowdeck.heap).
+    heap.hold()
     from flowdeck.settings import SettingsError, load_settings
 
     overrides = {"host": host, "port": port, "workers": workers}
@@ -37,7 +37,7 @@ def serve_command(host: str | None, port: int | None, workers: int | None) -> in
 
     if settings.workers > 1:
         # This process only supervises; each API process is a fresh one with its own start.
-        gc.enable()
+        heap.release()
     uvicorn.run(
         "flowdeck.api.app:create_app",
         factory=True,

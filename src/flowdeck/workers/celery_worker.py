@@ -13,6 +13,7 @@ from typing import Any
 
 from celery import Celery, signals
 
+from flowdeck import heap
 from flowdeck.runs.states import RunState
 from flowdeck.settings import Settings
 from flowdeck.workers.celery_app import TASK_NAME, make_celery, queue_name
@@ -44,6 +45,7 @@ class WorkerRuntime:
             logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
         self.thread.start()
         self._call(self.services.start())
+        heap.settle()  # `flowdeck worker` held collection off for its start-up
         self._started = True
         log.info("worker %s ready", self.services.worker.name)
 
@@ -130,6 +132,7 @@ def build_worker_app(settings: Settings, name: str) -> tuple[Celery, WorkerRunti
 
 def worker_command(concurrency: int | None, name: str | None, shutdown: str | None) -> int:
     """Start a Celery worker executing flowdeck runs until SIGTERM (soft stop by default)."""
+    heap.hold()
     from flowdeck.settings import SettingsError, load_settings
 
     if shutdown:
