@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 
-from flowdeck.db.database import Database, SqliteTarget, _sqlite_pragmas
+from flowdeck.db.database import Database, SqliteTarget
 
 T = TypeVar("T")
 
@@ -47,12 +47,7 @@ class ThreadedSqlite:
     def conn(self) -> sqlite3.Connection:
         if self._conn is None:
             # Opened on first use, by whichever thread uses this instance.
-            target = self.target  # the URL's file or URI, as the engine opens it
-            conn = sqlite3.connect(
-                target.database, timeout=target.timeout, check_same_thread=False, uri=target.uri
-            )
-            _sqlite_pragmas(conn, None)
-            self._conn = conn
+            self._conn = self.target.connect()  # the URL's file or URI, as the engine opens it
         return self._conn
 
     def _close(self, _engine: Any) -> None:
