@@ -1,7 +1,8 @@
 """The `flowdeck` command.
 
 `flowdeck run` must start in a few tens of milliseconds, and typer, click and rich
-together cost more than that to import. So the hot commands (`run`, `validate`) are
+together cost more than that to import (a tenth of a second, also a fifteenth of a server's
+start-up). So the hot commands (`run`, `validate`, `serve`, `worker`) are
 parsed by a tiny parser reading the option table below; anything it does not accept
 (`--help`, a usage error, every other command) goes to the typer app in
 `flowdeck.commands.app`, which builds the same commands from the same table. Each command
@@ -31,7 +32,7 @@ class Opt:
         flags: tuple[str, ...],
         help: str,
         *,
-        kind: str = "str",  # str | float | flag | list | arg (positional)
+        kind: str = "str",  # str | int | float | flag | list | arg (positional)
         metavar: str = "",
         choices: tuple[str, ...] = (),
     ) -> None:
@@ -98,6 +99,30 @@ RUN_OPTS: tuple[Opt, ...] = (
 
 VALIDATE_OPTS: tuple[Opt, ...] = (_FLOW,)
 
+SERVE_OPTS: tuple[Opt, ...] = (
+    Opt("host", ("--host",), "Address to bind (FLOWDECK_HOST).", metavar="TEXT"),
+    Opt("port", ("--port",), "Port (FLOWDECK_PORT).", kind="int", metavar="INTEGER"),
+    Opt("workers", ("--workers",), "API processes (FLOWDECK_WORKERS).", kind="int"),
+)
+
+WORKER_OPTS: tuple[Opt, ...] = (
+    Opt(
+        "concurrency",
+        ("--concurrency",),
+        "Runs executed at once (default FLOWDECK_MAX_CONCURRENT_RUNS).",
+        kind="int",
+        metavar="INTEGER",
+    ),
+    Opt("name", ("--name",), "Worker name (default host and pid).", metavar="TEXT"),
+    Opt(
+        "shutdown",
+        ("--shutdown",),
+        "On SIGTERM: 'soft' finishes runs in flight, 'hard' hands them to another "
+        "worker (FLOWDECK_WORKER_SHUTDOWN).",
+        metavar="TEXT",
+    ),
+)
+
 
 def _run(**kw: Any) -> int:
     from flowdeck.commands.run import run_command
@@ -111,6 +136,18 @@ def _validate(**kw: Any) -> int:
 
     _imports_done()
     return validate_command(**kw)
+
+
+def _serve(**kw: Any) -> int:
+    from flowdeck.commands.serve import serve_command
+
+    return serve_command(**kw)
+
+
+def _worker(**kw: Any) -> int:
+    from flowdeck.workers.celery_worker import worker_command
+
+    return worker_command(**kw)
 
 
 def _imports_done() -> None:
@@ -129,7 +166,19 @@ def _imports_done() -> None:
 HOT_COMMANDS: dict[str, tuple[str, tuple[Opt, ...], Callable[..., int]]] = {
     "run": ("Run a flow file and print its output.", RUN_OPTS, _run),
     "validate": ("Check a flow file without running it.", VALIDATE_OPTS, _validate),
+    "serve": (
+        "Serve the API (settings from FLOWDECK_* variables and .env).",
+        SERVE_OPTS,
+        _serve,
+    ),
+    "worker": (
+        "Execute runs from the broker (distributed mode: FLOWDECK_BROKER_URL, REDIS_URL).",
+        WORKER_OPTS,
+        _worker,
+    ),
 }
+# Commands that end quickly, whose process may exit without tearing down (`_exit_now`).
+SHORT_COMMANDS = frozenset({"run", "validate"})
 
 
 def fast_parse(opts: Sequence[Opt], argv: Sequence[str]) -> dict[str, Any] | None:
@@ -168,9 +217,9 @@ def fast_parse(opts: Sequence[Opt], argv: Sequence[str]) -> dict[str, Any] | Non
             return None
         if opt.kind == "list":
             values[opt.dest].append(inline)
-        elif opt.kind == "float":
+        elif opt.kind in ("int", "float"):
             try:
-                values[opt.dest] = float(inline)
+                values[opt.dest] = int(inline) if opt.kind == "int" else float(inline)
             except ValueError:
                 return None
         else:
@@ -209,7 +258,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if hot is not None:
         values = fast_parse(hot[1], args[1:])
         if values is not None:
-            if argv is not None:
+            if argv is not None or args[0] not in SHORT_COMMANDS:
+                # A server runs until it is stopped, then exits as any process does.
                 return invoke(hot[2], values)
             import gc
 

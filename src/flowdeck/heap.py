@@ -4,11 +4,19 @@ Start-up makes several hundred thousand objects (modules, models, routes, schema
 as long as the process. Collecting among them while they are being made is wasted work, and
 traversing them in every later full collection is too. `flowdeck serve` and `flowdeck worker`
 call `hold` first; their start-up ends with `settle`.
+
+A serving process then collects less often than Python's default (a young-generation pass
+every 700 allocations): one run allocates thousands of short-lived objects that reference
+counting frees anyway, and at the default the collector took about a tenth of the CPU of a
+background run. Cyclic garbage still goes within SERVING_THRESHOLDS[0] allocations.
 """
 
 from __future__ import annotations
 
 import gc
+
+# Young generation after 20,000 allocations (not 700); the older two less often too.
+SERVING_THRESHOLDS = (20_000, 50, 100)
 
 
 def hold() -> None:
@@ -20,6 +28,7 @@ def settle() -> None:
     """Freeze what start-up built and collect from now on; a no-op unless `hold` ran."""
     if not gc.isenabled():
         gc.freeze()
+        gc.set_threshold(*SERVING_THRESHOLDS)
         gc.enable()
 
 

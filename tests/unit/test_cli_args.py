@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from flowdeck.cli import HOT_COMMANDS, RUN_OPTS, fast_parse, main
+from flowdeck.cli import HOT_COMMANDS, RUN_OPTS, SERVE_OPTS, fast_parse, main
 from flowdeck.commands.app import build_app
 from flowdeck.commands.common import CliError, parse_tweaks
 
@@ -86,6 +86,26 @@ def test_the_table_and_the_typer_app_agree() -> None:
             assert flag in app_help
 
 
+@pytest.mark.parametrize("command", ["serve", "worker"])
+def test_the_server_commands_agree_with_the_typer_app(command: str) -> None:
+    app_help = CliRunner().invoke(build_app(), [command, "--help"], terminal_width=200).output
+    for opt in HOT_COMMANDS[command][1]:
+        for flag in opt.flags:
+            assert flag in app_help
+
+
+def test_integers_are_parsed_and_a_bad_one_goes_to_typer() -> None:
+    assert fast_parse(SERVE_OPTS, ["--port", "8080", "--host=0.0.0.0"]) == {
+        "host": "0.0.0.0",
+        "port": 8080,
+        "workers": None,
+    }
+    assert fast_parse(SERVE_OPTS, ["--port", "eighty"]) is None
+    result = CliRunner().invoke(build_app(), ["serve", "--port", "eighty"])
+    assert result.exit_code == 2
+    assert "--port" in result.output
+
+
 def _run_both_ways(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[Any, Any]:
     fast = main(args)  # argv given: runs in-process, no fast exit
     fast_out = capsys.readouterr().out
@@ -103,7 +123,7 @@ def test_fast_path_and_typer_path_give_the_same_result(
 
 
 def test_hot_commands_have_help() -> None:
-    assert set(HOT_COMMANDS) == {"run", "validate"}
+    assert set(HOT_COMMANDS) == {"run", "validate", "serve", "worker"}
     assert all(help for help, _, _ in HOT_COMMANDS.values())
 
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -83,11 +82,15 @@ def encode_token(key: str, subject: int, kind: str, minutes: int, version: int =
         "iat": now,
         "exp": now + timedelta(minutes=minutes),
     }
+    import jwt  # PyJWT loads cryptography's every algorithm: ~50 ms, not spent at start-up
+
     return jwt.encode(payload, key, algorithm=ALGORITHM)
 
 
 def decode_token(key: str, token: str, kind: str) -> TokenClaims:
     """The claims of a valid token of the given kind; AuthenticationError otherwise."""
+    import jwt
+
     try:
         payload: dict[str, Any] = jwt.decode(token, key, algorithms=[ALGORITHM])
     except jwt.ExpiredSignatureError as exc:

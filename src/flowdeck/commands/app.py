@@ -23,9 +23,12 @@ def _typer_command(
             info, hints[o.dest] = typer.Argument(..., metavar=o.metavar, help=o.help), str
         else:
             kind: Any = Literal[o.choices] if o.choices else str  # typer shows the choices
-            hints[o.dest] = {"flag": bool, "list": list[str] | None, "float": float | None}.get(
-                o.kind, kind | None
-            )
+            hints[o.dest] = {
+                "flag": bool,
+                "list": list[str] | None,
+                "int": int | None,
+                "float": float | None,
+            }.get(o.kind, kind | None)
             info = typer.Option(
                 False if o.kind == "flag" else None,
                 *o.flags,
@@ -90,37 +93,5 @@ def build_app() -> typer.Typer:
 
     for name, (help, opts, fn) in HOT_COMMANDS.items():
         _typer_command(app, name, help, opts, fn)
-
-    @app.command("serve")
-    def serve(
-        host: str | None = typer.Option(None, help="Address to bind (FLOWDECK_HOST)."),
-        port: int | None = typer.Option(None, help="Port (FLOWDECK_PORT)."),
-        workers: int | None = typer.Option(None, help="API processes (FLOWDECK_WORKERS)."),
-    ) -> None:
-        """Serve the API (settings from FLOWDECK_* variables and .env)."""
-        from flowdeck.commands.serve import serve_command
-
-        code = serve_command(host, port, workers)
-        if code:
-            raise typer.Exit(code)
-
-    @app.command("worker")
-    def worker(
-        concurrency: int | None = typer.Option(
-            None, help="Runs executed at once (default FLOWDECK_MAX_CONCURRENT_RUNS)."
-        ),
-        name: str | None = typer.Option(None, help="Worker name (default host and pid)."),
-        shutdown: str | None = typer.Option(
-            None,
-            help="On SIGTERM: 'soft' finishes runs in flight, 'hard' hands them to another "
-            "worker (FLOWDECK_WORKER_SHUTDOWN).",
-        ),
-    ) -> None:
-        """Execute runs from the broker (distributed mode: FLOWDECK_BROKER_URL, REDIS_URL)."""
-        from flowdeck.workers.celery_worker import worker_command
-
-        code = worker_command(concurrency, name, shutdown)
-        if code:
-            raise typer.Exit(code)
 
     return app
