@@ -17,6 +17,7 @@ from bench import (
     server_io,
     server_sse,
     server_sync,
+    stored_components,
 )
 from bench._util import quick_mode
 
@@ -28,6 +29,7 @@ BENCHMARKS = (
     server_footprint,
     console,
     mcp,
+    stored_components,
 )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from flowdeck.engine.components.base import Component
@@ -76,10 +76,19 @@ class Engine:
 
         A flow of built-in types only asks nothing; stored names never shadow built-ins.
         """
-        unknown = {n.type for n in spec.nodes if n.type not in self.registry}
-        if not unknown or tenant_id is None or self.registries is None:
+        return await self.stored_named(self.unknown_types(spec), tenant_id)
+
+    def unknown_types(self, spec: FlowSpec) -> frozenset[str]:
+        """The flow's node types that are not built in: stored components, or mistakes."""
+        return frozenset(n.type for n in spec.nodes if n.type not in self.registry)
+
+    async def stored_named(
+        self, names: Collection[str], tenant_id: str | None
+    ) -> list[type[Component]]:
+        """The tenant's stored components of these names, in name order."""
+        if not names or tenant_id is None or self.registries is None:
             return []
-        return await self.registries.components(tenant_id, unknown)
+        return await self.registries.components(tenant_id, names)
 
     async def run(
         self,

@@ -21,11 +21,10 @@ from sqlalchemy import Select, bindparam, select, update
 
 from flowdeck.auth.secrets import TokenClaims, decode_token
 from flowdeck.db.database import Database
+from flowdeck.db.fast_read import FastReader
 from flowdeck.db.models import ApiKey, Flow, User
-from flowdeck.db.raw import RawQuery
 from flowdeck.db.repositories.base import Scope
 from flowdeck.db.repositories.flows import FlowRepository
-from flowdeck.db.threaded import ThreadedSqlite
 
 log = logging.getLogger("flowdeck.auth")
 
@@ -184,13 +183,11 @@ class FlowCache:
         self.db = db
         self.size = size
         self._flows: dict[str, tuple[tuple[Any, ...], Flow]] = {}
-        # On SQLite, the lookup (an indexed read) uses a connection of its own, on the loop.
-        self._sqlite = ThreadedSqlite.of(db, "flowdeck-flow-reader")
-        self._queries: dict[Any, RawQuery] = {}
+        self._reader = FastReader(db, "flowdeck-flow-reader")
 
     async def by_ref(self, scope: Scope, ref: str) -> Flow:
         """The flow `ref` names within `scope`; NotFoundError naming the ref if none."""
-        rows = await self._fingerprints(*FlowRepository.fingerprints_query(scope, ref))
+        rows = await self._reader.rows(*FlowRepository.fingerprints_query(scope, ref))
         # An id match wins over a name match (as FlowRepository.by_ref).
         row = next((r for r in rows if r[0] == ref), rows[0]) if rows else None
         found = await self._resolved(scope, [row]) if row is not None else []
@@ -202,19 +199,7 @@ class FlowCache:
     async def tools(self, scope: Scope, project_id: str | None) -> list[Flow]:
         """The flows served as MCP tools in `scope` (in a project if named), in name order."""
         query = FlowRepository.tool_fingerprints_query(scope, project_id)
-        return await self._resolved(scope, await self._fingerprints(*query))
-
-    async def _fingerprints(self, stmt: Any, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        query = self._queries.get(stmt)
-        if query is None:  # a handful of shapes, each compiled once
-            query = self._queries[stmt] = RawQuery(stmt, self.db.engine.sync_engine.dialect)
-        if self._sqlite is not None:
-            return self._sqlite.fetch_here(query.sql, query.args(params))
-        if self.db.is_sqlite:  # an in-memory database
-            return [tuple(r) for r in await self.db.read(stmt, params)]
-        from flowdeck.db.pg import pg_fetch  # asyncpg, on PostgreSQL alone
-
-        return await pg_fetch(self.db, query, params)
+        return await self._resolved(scope, await self._reader.rows(*query))
 
     async def _resolved(self, scope: Scope, rows: list[tuple[Any, ...]]) -> list[Flow]:
         """The flows of fingerprint rows, in their order: kept ones whose row is unchanged,

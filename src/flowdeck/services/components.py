@@ -8,12 +8,14 @@ a numbered version. Runs find a component by name in their own tenant (`StoredLo
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Collection
 from typing import Any, cast
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from flowdeck.db.database import Database
+from flowdeck.db.fast_read import FastReader
 from flowdeck.db.models import ComponentGroup, ComponentVersion, CustomComponent
 from flowdeck.engine.components.base import Component
 from flowdeck.engine.components.stored import DeclarationError, declaration, stored_component
@@ -180,36 +182,71 @@ async def active_components(
 
 def component_class(row: CustomComponent, group: ComponentGroup) -> type[Component] | None:
     """The engine's class for a stored component; None if its code declares none now."""
+    return _made(
+        (row.component_name, row.code or "", row.display_name, row.note, group.group_en_name)
+    )
+
+
+def _made(values: tuple[Any, ...]) -> type[Component] | None:
+    name, code, display_name, note, category = values
     try:
         return stored_component(
-            row.component_name,
-            row.code or "",
-            display_name=row.display_name or row.component_name,
-            description=row.note or "",
-            category=group.group_en_name,
+            name,
+            code or "",
+            display_name=display_name or name,
+            description=note or "",
+            category=category,
         )
     except DeclarationError:
         return None
 
 
-class StoredLookup:
-    """Stored components by name in a run's tenant (the engine's `Registries.components`)."""
+# What a stored component's class is made of, for one name in one tenant (a unique pair).
+_BY_NAME = (
+    select(
+        CustomComponent.component_name,
+        CustomComponent.code,
+        CustomComponent.display_name,
+        CustomComponent.note,
+        ComponentGroup.group_en_name,
+    )
+    .join(ComponentGroup, ComponentGroup.group_id == CustomComponent.component_group_id)
+    .where(
+        CustomComponent.tenant_id == bindparam("tid"),
+        CustomComponent.component_name == bindparam("name"),
+        CustomComponent.is_active.is_(True),
+        CustomComponent.code.is_not(None),
+    )
+)
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+
+class StoredLookup:
+    """Stored components by name in a run's tenant (the engine's `Registries.components`).
+
+    Every lookup reads the rows, so an edit, a deactivation or a removal shows in the next
+    run. A class is kept by the values it is made of: an unchanged component gives the same
+    class again, its code not parsed again, and the graph cache keeps graphs compiled with it.
+    """
+
+    def __init__(self, db: Database, size: int = 256) -> None:
+        self.size = size
+        self._reader = FastReader(db, "flowdeck-component-reader")
+        self._classes: OrderedDict[tuple[Any, ...], type[Component] | None] = OrderedDict()
 
     async def components(self, tenant_id: str, names: Collection[str]) -> list[type[Component]]:
-        stmt = (
-            select(CustomComponent, ComponentGroup)
-            .join(ComponentGroup, ComponentGroup.group_id == CustomComponent.component_group_id)
-            .where(
-                CustomComponent.tenant_id == tenant_id,
-                CustomComponent.component_name.in_(list(names)),
-                CustomComponent.is_active.is_(True),
-                CustomComponent.code.is_not(None),
-            )
-        )
-        async with self.db.read_sessions() as session:
-            rows = list((await session.execute(stmt)).all())
-        found = (component_class(c, g) for c, g in rows)
-        return [cls for cls in found if cls is not None]
+        found: list[type[Component]] = []
+        for name in sorted(names):
+            for row in await self._reader.rows(_BY_NAME, {"tid": tenant_id, "name": name}):
+                cls = self._class(row)
+                if cls is not None:
+                    found.append(cls)
+        return found
+
+    def _class(self, values: tuple[Any, ...]) -> type[Component] | None:
+        if values in self._classes:
+            self._classes.move_to_end(values)
+            return self._classes[values]
+        cls = self._classes[values] = _made(values)
+        if len(self._classes) > self.size:
+            self._classes.popitem(last=False)
+        return cls

@@ -17,18 +17,27 @@ from flowdeck.engine import Engine, FlowSpec, Graph, parse_flow
 from flowdeck.errors import NotFoundError
 
 
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    graph: Graph
+    names: frozenset[str]  # the stored components it was compiled with, by name
+    stored: tuple[type[Any], ...]  # and their classes, in name order
+
+
 class GraphCache:
     """Compiled graphs keyed by what they were compiled from; tweaked graphs are not kept.
 
-    Nor are graphs using a tenant's stored components: they are compiled for each run, so a
-    component's new version applies at once. A cached graph holds built-in types only, and
-    a stored component cannot take a built-in's name, so a hit is never stale.
+    A graph using a tenant's stored components is kept with their classes: a hit asks the
+    registry for those names again (a light read) and is used only if it gives the same
+    classes, which it does while the components are unchanged (StoredLookup keeps them). So
+    a component's new version applies to the next run. A stored component cannot take a
+    built-in's name, so a graph of built-in types alone is never stale.
     """
 
     def __init__(self, engine: Engine, size: int = 256) -> None:
         self.engine = engine
         self.size = size
-        self._graphs: OrderedDict[tuple[Any, ...], Graph] = OrderedDict()
+        self._graphs: OrderedDict[tuple[Any, ...], _Kept] = OrderedDict()
 
     async def compile(
         self,
@@ -40,16 +49,20 @@ class GraphCache:
     ) -> Graph:
         keep = key is not None and not tweaks
         if keep:
-            graph = self._graphs.get(key)  # type: ignore[arg-type]
-            if graph is not None:
+            hit = self._graphs.get(key)  # type: ignore[arg-type]
+            if hit is not None and (
+                not hit.names
+                or tuple(await self.engine.stored_named(hit.names, tenant_id)) == hit.stored
+            ):
                 self._graphs.move_to_end(key)  # type: ignore[arg-type]
-                return graph
+                return hit.graph
         spec: FlowSpec = parse_flow(data)
         spec.name = spec.name or name
-        stored = await self.engine.stored_components(spec, tenant_id)
+        names = self.engine.unknown_types(spec)
+        stored = await self.engine.stored_named(names, tenant_id)
         graph = self.engine.compile(spec, tweaks, stored)
-        if keep and not stored:
-            self._graphs[key] = graph  # type: ignore[index]
+        if keep:
+            self._graphs[key] = _Kept(graph, names, tuple(stored))  # type: ignore[index]
             if len(self._graphs) > self.size:
                 self._graphs.popitem(last=False)
         return graph
@@ -61,10 +74,11 @@ class GraphCache:
 
     def cached_flow(self, flow_id: str, stamp: str) -> Graph | None:
         """The compiled graph of that version of a flow, if it is here (untweaked)."""
-        graph = self._graphs.get(("flow", flow_id, stamp))
-        if graph is not None:
-            self._graphs.move_to_end(("flow", flow_id, stamp))
-        return graph
+        hit = self._graphs.get(("flow", flow_id, stamp))
+        if hit is None or hit.names:  # stored components are checked by `compile`
+            return None
+        self._graphs.move_to_end(("flow", flow_id, stamp))
+        return hit.graph
 
     async def for_version(
         self, version: FlowVersion, tweaks: dict[str, Any] | None = None

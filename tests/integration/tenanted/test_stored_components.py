@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +12,7 @@ import orjson
 import pytest
 from fastapi import FastAPI
 
+from flowdeck.errors import FlowValidationError
 from tests.tenancy import TenantWorld, new_tenant
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -289,3 +291,27 @@ async def test_all_lists_the_tenants_components(client: httpx.AsyncClient) -> No
     assert [o["name"] for o in node["outputs"]] == ["result"]
     assert "Off" not in catalogue["text_tools"]
     assert "ChatInput" in catalogue["inputs"]  # the built-ins stay
+
+
+async def test_a_graph_is_kept_while_its_components_are_unchanged(
+    app: FastAPI, client: httpx.AsyncClient, custom_code: None
+) -> None:
+    row = await add_component(client, await add_group(client))
+    tenant = (await client.get("/api/v1/users/whoami")).json()["tenant_id"]
+    graphs = app.state.services.graphs
+    key = ("test", row["component_id"])
+    first = await graphs.compile(key, shout_flow(), tenant_id=tenant)
+    assert await graphs.compile(key, shout_flow(), tenant_id=tenant) is first
+    item = f"{COMPONENTS}/{row['component_id']}"
+    renamed = await client.patch(item, params=IN_TENANT, json={"display_name": "Louder"})
+    assert renamed.status_code == 200, renamed.text
+    second = await graphs.compile(key, shout_flow(), tenant_id=tenant)
+    assert second is not first
+    assert second.vertices["shout"].component.display_name == "Louder"
+    assert await graphs.compile(key, shout_flow(), tenant_id=tenant) is second
+    # Another tenant's run of the same flow data finds no such component.
+    with pytest.raises(FlowValidationError):
+        await graphs.compile(key, shout_flow(), tenant_id=str(uuid.uuid4()))
+    await client.patch(item, params=IN_TENANT, json={"is_active": False})
+    with pytest.raises(FlowValidationError):
+        await graphs.compile(key, shout_flow(), tenant_id=tenant)

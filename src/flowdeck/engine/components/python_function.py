@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import functools
 import inspect
 from collections.abc import Callable, Mapping
+from types import CodeType
 from typing import Any
 
 from flowdeck.engine.components.base import Component, Input, Output
@@ -16,10 +18,17 @@ from flowdeck.errors import CustomCodeDisabledError
 _FILENAME = "<PythonFunction>"
 
 
+@functools.lru_cache(maxsize=256)
+def _compiled(code: str) -> CodeType:
+    # A code object is immutable: runs of the same code share it, and each still executes
+    # it in a namespace of its own.
+    return compile(code, _FILENAME, "exec")
+
+
 def load_function(code: str, name: str | None) -> Callable[..., Any]:
     """Execute `code` and return the function named `name`, or the last one it defines."""
     try:
-        compiled = compile(code, _FILENAME, "exec")
+        compiled = _compiled(code)
     except SyntaxError as exc:
         raise ValueError(f"code has a syntax error on line {exc.lineno}: {exc.msg}") from None
     namespace: dict[str, Any] = {"__builtins__": builtins, "__name__": "flowdeck_function"}
