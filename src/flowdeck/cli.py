@@ -155,11 +155,11 @@ def _imports_done() -> None:
     import gc
 
     if not gc.isenabled():
+        from flowdeck import heap
         from flowdeck.engine.components.registry import default_registry
 
         default_registry()  # imports every built-in component
-        gc.freeze()
-        gc.enable()
+        heap.settle()  # frozen, and the collector at heap.THRESHOLDS
 
 
 # name -> (one-line help, options, implementation)
@@ -261,11 +261,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             if argv is not None or args[0] not in SHORT_COMMANDS:
                 # A server runs until it is stopped, then exits as any process does.
                 return invoke(hot[2], values)
-            import gc
+            from flowdeck import heap
 
             # Importing the engine allocates many long-lived objects; collecting during it
-            # finds nothing and costs ~5% of a cold `run`.
-            gc.disable()
+            # finds nothing and costs ~5% of a cold `run` (settled in `_imports_done`).
+            heap.hold()
             code = invoke(hot[2], values)
             _exit_now(code)
     from flowdeck.commands.app import build_app

@@ -2,13 +2,14 @@
 
 Start-up makes several hundred thousand objects (modules, models, routes, schemas) that live
 as long as the process. Collecting among them while they are being made is wasted work, and
-traversing them in every later full collection is too. `flowdeck serve` and `flowdeck worker`
-call `hold` first; their start-up ends with `settle`.
+traversing them in every later full collection is too. `flowdeck serve`, `flowdeck worker`
+and `flowdeck run` call `hold` first; their start-up ends with `settle`.
 
-A serving process then collects less often than Python's default (a young-generation pass
-every 700 allocations): one run allocates thousands of short-lived objects that reference
-counting frees anyway, and at the default the collector took about a tenth of the CPU of a
-background run. Cyclic garbage still goes within SERVING_THRESHOLDS[0] allocations.
+The process then collects less often than Python's default (a young-generation pass every
+700 allocations): one run allocates thousands of short-lived objects that reference counting
+frees anyway; at the default the collector took about a tenth of the CPU of a background
+run, and a graph of 10,000 vertices cost more than ten times one of 1,000. Cyclic garbage
+still goes within THRESHOLDS[0] allocations.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import gc
 
 # Young generation after 20,000 allocations (not 700); the older two less often too.
-SERVING_THRESHOLDS = (20_000, 50, 100)
+THRESHOLDS = (20_000, 50, 100)
 
 
 def hold() -> None:
@@ -28,7 +29,7 @@ def settle() -> None:
     """Freeze what start-up built and collect from now on; a no-op unless `hold` ran."""
     if not gc.isenabled():
         gc.freeze()
-        gc.set_threshold(*SERVING_THRESHOLDS)
+        gc.set_threshold(*THRESHOLDS)
         gc.enable()
 
 

@@ -19,7 +19,7 @@ async def test_an_app_started_with_collection_off_turns_it_on_with_start_up_froz
         async with app.router.lifespan_context(app):
             assert gc.isenabled()
             assert gc.get_freeze_count() > 0
-            assert gc.get_threshold() == heap.SERVING_THRESHOLDS
+            assert gc.get_threshold() == heap.THRESHOLDS
     finally:
         gc.unfreeze()
         gc.set_threshold(*thresholds)
