@@ -34,6 +34,10 @@ if TYPE_CHECKING:
     from flowdeck.api.mcp_server import Transports
 
 router = guarded_router(prefix="/api/v1/mcp", tags=["mcp"])
+# A request that carries one wants progress notifications, which only an event stream can
+# carry (flowdeck.api.mcp_server.Transports). Matched in the raw body: a false match costs
+# only the stream.
+PROGRESS_TOKEN = b'"progressToken"'
 
 
 class LazyTransports:
@@ -174,10 +178,13 @@ async def _streamable(request: Request) -> Response:
     if request.method == "DELETE":
         # Nothing lives past a request (stateless): ending a session frees nothing.
         return Response(status_code=200 if session else 400)
-    manager = (await _transports(request)).streamable
+    transports = await _transports(request)
     body = await request.body() if request.method == "POST" else b""
+    manager = transports.streamable
     if body:
         await _cancel_if_asked(request, session, body)
+        if PROGRESS_TOKEN not in body:
+            manager = transports.streamable_json
     scope = request.scope
     if session is None:
         # The SDK keeps no session (any process may answer), yet an id lets a later cancel

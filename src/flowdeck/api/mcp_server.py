@@ -83,10 +83,20 @@ SERVER: Server[Any] = Server(
 
 
 class Transports:
-    """The streamable HTTP manager and the SSE relay of one app, for its lifetime."""
+    """The streamable HTTP managers and the SSE relay of one app, for its lifetime.
+
+    A POSTed request may be answered with one JSON object or with an event stream (the
+    transport's spec lets the server choose). The stream costs the SDK about twice the
+    CPU of the JSON answer, and it is needed only to send something before the result:
+    progress, which a client asks for with a progress token. `streamable_json` answers
+    the rest.
+    """
 
     def __init__(self, app: FastAPI) -> None:
         self.streamable = StreamableHTTPSessionManager(app=SERVER, stateless=True)
+        self.streamable_json = StreamableHTTPSessionManager(
+            app=SERVER, stateless=True, json_response=True
+        )
         self.sse = SseRelay(SERVER, app)
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -97,7 +107,7 @@ class Transports:
         async def run() -> None:
             # In a task of its own: the manager's task group must be left by the task that
             # entered it, and it is entered by a request but left at the app's shutdown.
-            async with self.streamable.run():
+            async with self.streamable.run(), self.streamable_json.run():
                 ready.set()
                 await self._stop.wait()
 

@@ -250,3 +250,38 @@ async def test_tools_are_the_callers_flows_in_the_acting_tenant(
         async with httpx.AsyncClient(headers=dave_key) as http:
             refused = await http.get(endpoint(base, "sse"))
         assert refused.status_code == 403
+
+
+async def test_a_call_answers_json_unless_it_asks_for_progress(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """The transport lets the server answer a request with one JSON object or a stream; the
+    stream is kept for the calls whose progress notifications need it."""
+    await make_flow(client, "Plain", slow(0))
+    headers = {
+        "x-api-key": await api_key(client),
+        "accept": "application/json, text/event-stream",
+        "mcp-protocol-version": "2025-06-18",
+    }
+    call: dict[str, Any] = {
+        "jsonrpc": "2.0",
+        "id": 7,
+        "method": "tools/call",
+        "params": {"name": "plain", "arguments": {"input_value": "hi"}},
+    }
+    async with serve(app) as base, httpx.AsyncClient(base_url=base, headers=headers) as http:
+        url = "/api/v1/mcp/streamable/"
+        plain = await http.post(url, json=call)
+        assert plain.status_code == 200, plain.text
+        assert plain.headers["content-type"].startswith("application/json")
+        answer = plain.json()
+        assert answer["id"] == 7
+        assert answer["result"]["content"][0]["text"] == "hi"
+
+        call["params"]["_meta"] = {"progressToken": "p1"}
+        streamed = await http.post(url, json=call)
+        assert streamed.status_code == 200, streamed.text
+        assert streamed.headers["content-type"].startswith("text/event-stream")
+        assert '"notifications/progress"' in streamed.text
+        assert '"progressToken":"p1"' in streamed.text.replace(" ", "")
+        assert '"text":"hi"' in streamed.text.replace(" ", "")
