@@ -4,8 +4,10 @@ A real `flowdeck serve` on loopback with a fresh SQLite data dir; the flow is cr
 the API with `mcp_enabled`. Each call goes through the real `mcp` client (an initialised
 ClientSession on /api/v1/mcp/streamable). Latency is one call at a time on one session;
 throughput is CLIENTS sessions calling at once. The reference is a bare `mcp` SDK server
-(the same stateless streamable HTTP transport, same uvicorn options) whose tool returns the
-same text, measured in the same rounds (the two servers alternate).
+(the same stateless streamable HTTP transport with the SDK's default answers, an event stream
+per request; same uvicorn options) whose tool returns the same text, measured in the same
+rounds (the two servers alternate). flowdeck answers these calls, which ask for no progress,
+with one JSON object, as the transport allows a server to.
 Targets: p50 latency at most 5 ms; throughput at least 50% of the reference's.
 """
 

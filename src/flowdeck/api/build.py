@@ -217,7 +217,7 @@ async def build_public_tmp(
     client_id = request.cookies.get("client_id")
     if not client_id:
         raise PermissionDeniedError("a public build needs a client_id cookie")
-    flow = await _public_flow(session, flow_id)
+    flow = await _public_flow(services, session, flow_id)
     owner_scope = Scope(flow.tenant_id, flow.user_id, True)
     return await _build(
         services,
@@ -265,6 +265,7 @@ async def cancel_public_build(
 async def get_public_chat_messages(
     flow_id: str,
     request: Request,
+    services: ServicesDep,
     session: SessionDep,
     session_id: str | None = None,
     sender: str | None = None,
@@ -273,7 +274,7 @@ async def get_public_chat_messages(
 ) -> list[MessageRead]:
     """The messages of the caller's own public sessions of a PUBLIC flow (its client_id
     cookie); without the cookie there are none."""
-    flow = await _public_flow(session, flow_id)
+    flow = await _public_flow(services, session, flow_id)
     client_id = request.cookies.get("client_id")
     if not client_id:
         return []
@@ -288,9 +289,12 @@ async def get_public_chat_messages(
     )
 
 
-async def _public_flow(session: SessionDep, flow_id: str) -> Any:
+async def _public_flow(services: Services, session: SessionDep, flow_id: str) -> Any:
+    """A PUBLIC flow to build or read the messages of, while the server serves public flows."""
     from flowdeck.db.models import Flow
 
+    if not services.settings.public_flows:
+        raise PermissionDeniedError("public flows are disabled on this server")
     flow = await session.get(Flow, flow_id) if _is_uuid(flow_id) else None
     if flow is None or flow.deleted_at is not None or flow.access_type != "PUBLIC":
         raise NotFoundError(f"public flow {flow_id} not found", field="flow_id")

@@ -77,7 +77,8 @@ MEDIA: dict[tuple[str, str], tuple[str, ...]] = {
 # Statuses that the rules below cannot see, by (method, path).
 STATUSES: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/api/v1/flows/public_flow/{flow_id}"): (403,),  # not PUBLIC, or public flows off
-    ("POST", "/api/v1/build_public_tmp/{flow_id}/flow"): (403,),
+    ("POST", "/api/v1/build_public_tmp/{flow_id}/flow"): (403,),  # no cookie; public flows off
+    ("GET", "/api/v1/build_public_tmp/{flow_id}/messages"): (403,),  # public flows off
     ("POST", "/api/v1/login"): (401, 403),  # wrong password; an inactive user
     ("GET", "/api/v1/auto_login"): (401,),  # auto-login disabled
     ("POST", "/api/v1/refresh"): (401,),

@@ -45,6 +45,7 @@ class FlowTool:
     name: str
     description: str
     flow: Flow
+    graph: Graph
     # Argument name -> id of the input component it feeds.
     inputs: dict[str, str]
     schema: dict[str, Any]
@@ -87,40 +88,62 @@ def input_schema(graph: Graph) -> tuple[dict[str, str], dict[str, Any]]:
     return inputs, schema
 
 
+async def _named(
+    services: Services, principal: Principal, project_id: str | None
+) -> list[tuple[str, Flow]]:
+    """The caller's tool flows with their tool names, unique in name order.
+
+    Every flow takes its name whether or not it compiles, so a flow that breaks renames no
+    other tool; only ids and fingerprints are read per call (a flow is read again when it
+    changed). None without the privilege to run flows.
+    """
+    if not principal.can(RUN_FLOWS):
+        return []
+    taken: set[str] = set()
+    return [
+        (_unique(tool_name(flow.action_name or flow.name), taken), flow)
+        for flow in await flow_cache(services).tools(principal.scope, project_id)
+    ]
+
+
+async def _tool(services: Services, name: str, flow: Flow) -> FlowTool | None:
+    """A flow as a tool; None for a flow that does not compile (it cannot be called)."""
+    try:
+        graph = await services.graphs.for_flow(flow)
+    except FlowdeckError:
+        return None
+    inputs, schema = input_schema(graph)
+    return FlowTool(
+        name=name,
+        description=flow.action_description or flow.description or flow.name,
+        flow=flow,
+        graph=graph,
+        inputs=inputs,
+        schema=schema,
+    )
+
+
 async def list_tools(
     services: Services, principal: Principal, project_id: str | None = None
 ) -> list[FlowTool]:
-    """The caller's tools, in name order; none without the privilege to run flows."""
-    if not principal.can(RUN_FLOWS):
-        return []
-    # Only ids and fingerprints are read per call; a flow is read again when it changed.
-    flows = await flow_cache(services).tools(principal.scope, project_id)
-    tools: list[FlowTool] = []
-    taken: set[str] = set()
-    for flow in flows:
-        try:
-            graph = await services.graphs.for_flow(flow)
-        except FlowdeckError:
-            continue  # a flow that does not compile cannot be called: not advertised
-        inputs, schema = input_schema(graph)
-        tools.append(
-            FlowTool(
-                name=_unique(tool_name(flow.action_name or flow.name), taken),
-                description=flow.action_description or flow.description or flow.name,
-                flow=flow,
-                inputs=inputs,
-                schema=schema,
-            )
-        )
-    return tools
+    """The caller's tools, in name order."""
+    tools = [
+        await _tool(services, name, flow)
+        for name, flow in await _named(services, principal, project_id)
+    ]
+    return [tool for tool in tools if tool is not None]
 
 
 async def find_tool(
     services: Services, principal: Principal, name: str, project_id: str | None = None
 ) -> FlowTool:
-    for tool in await list_tools(services, principal, project_id):
-        if tool.name == name:
-            return tool
+    """The tool a call names; only its own flow is compiled, however many the caller has."""
+    for taken, flow in await _named(services, principal, project_id):
+        if taken == name:
+            tool = await _tool(services, name, flow)
+            if tool is not None:
+                return tool
+            break
     raise ToolError(f"no tool named {name!r}", field="name")
 
 
@@ -188,7 +211,7 @@ async def call_tool(
     limits = [t for t in (services.settings.mcp_call_timeout, services.settings.run_timeout) if t]
     limit = min(limits) if limits else None
     request = tool_request(tool, arguments, limit)
-    graph = await services.graphs.for_flow(tool.flow)
+    graph = tool.graph
     run = await start_run(
         services, flow=tool.flow, user=principal.user, trigger=TRIGGER, request=request, graph=graph
     )

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import update
 from tests.integration.api.mcp_support import (
     JOIN,
     api_key,
@@ -23,6 +24,7 @@ from tests.integration.api.test_privileges import rebind
 
 from flowdeck.access.catalog import VIEWER
 from flowdeck.api.app import create_app
+from flowdeck.db.models import Flow
 from flowdeck.settings import Settings
 
 pytestmark = pytest.mark.timeout(120)
@@ -285,3 +287,24 @@ async def test_a_call_answers_json_unless_it_asks_for_progress(
         assert '"notifications/progress"' in streamed.text
         assert '"progressToken":"p1"' in streamed.text.replace(" ", "")
         assert '"text":"hi"' in streamed.text.replace(" ", "")
+
+
+async def test_a_flow_that_breaks_renames_no_other_tool(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """Tool names are given in name order to every tool flow, callable or not: of two flows
+    whose action is "echo", the second stays echo_2 while the first does not compile."""
+    first = await make_flow(client, "Echo", slow(0), action_name="echo")
+    await make_flow(client, "Echo again", slow(0), action_name="echo")
+    # As a flow saved before its component was removed: refused on save, so set in place.
+    broken = {"nodes": [{"id": "x", "type": "NoSuchComponent"}], "edges": []}
+    async with app.state.services.db.session() as session:
+        await session.execute(update(Flow).where(Flow.id == first).values(data=broken))
+        await session.commit()
+    headers = {"x-api-key": await api_key(client)}
+    async with serve(app) as base, mcp_session(endpoint(base, "streamable"), headers) as s:
+        assert [t.name for t in (await s.list_tools()).tools] == ["echo_2"]
+        result = await s.call_tool("echo_2", {"input_value": "hi"})
+        assert not result.is_error, result
+        assert result.content[0].text == "hi"  # type: ignore[union-attr]
+        assert (await s.call_tool("echo", {"input_value": "hi"})).is_error

@@ -103,3 +103,23 @@ async def test_polling_readers_do_not_take_each_others_events(
     assert by_admin == by_bob
     assert "vertices_sorted" in by_bob
     assert by_bob.count("end") == 1
+
+
+async def test_no_public_build_while_public_flows_are_off(app: FastAPI) -> None:
+    """FLOWDECK_PUBLIC_FLOWS=false closes every public route of a flow, not its read alone."""
+    flow_id = await add_flow(app, ECHO, access_type="PUBLIC")
+    settings = app.state.services.settings
+    settings.public_flows = False
+    try:
+        async with public_client(app, "alice") as alice:
+            started = await alice.post(f"/api/v1/build_public_tmp/{flow_id}/flow", json={})
+            assert started.status_code == 403, started.text
+            messages = await alice.get(f"/api/v1/build_public_tmp/{flow_id}/messages")
+            assert messages.status_code == 403, messages.text
+            read = await alice.get(f"/api/v1/flows/public_flow/{flow_id}")
+            assert read.status_code == 403, read.text
+    finally:
+        settings.public_flows = True
+    async with public_client(app, "alice") as alice:
+        started = await alice.post(f"/api/v1/build_public_tmp/{flow_id}/flow", json={})
+        assert started.status_code == 200, started.text
