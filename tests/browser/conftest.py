@@ -9,6 +9,7 @@ Screenshots of each page land in the pytest temp dir, `<basetemp>/console-artifa
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +31,33 @@ from tests.unit.engine.components._support import serve
 
 CHROMIUM = "/usr/bin/chromium"
 TOKEN_GAP = 0.08  # seconds between streamed words: slow enough to watch them arrive
+
+
+class LastWord:
+    """Holds the model's last word back while a test looks at a partial answer: on a loaded
+    machine the whole answer could otherwise arrive before the page is read."""
+
+    def __init__(self) -> None:
+        self.holding = threading.Event()
+        self.released = threading.Event()
+
+    @contextmanager
+    def held(self) -> Iterator[threading.Event]:
+        """Hold it for the block; setting the event lets it go (leaving the block does too)."""
+        self.released.clear()
+        self.holding.set()
+        try:
+            yield self.released
+        finally:
+            self.holding.clear()
+            self.released.set()
+
+    async def wait(self) -> None:
+        if self.holding.is_set():
+            await asyncio.to_thread(self.released.wait, 30)
+
+
+LAST_WORD = LastWord()
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +120,8 @@ async def _completions(request: Request) -> Response:
             doc = {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta}]}
             yield b"data: " + orjson.dumps(doc) + b"\n\n"
             await asyncio.sleep(TOKEN_GAP)
+            if i == len(words) - 2:
+                await LAST_WORD.wait()
         yield b"data: [DONE]\n\n"
 
     return StreamingResponse(chunks(), media_type="text/event-stream")

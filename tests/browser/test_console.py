@@ -9,7 +9,7 @@ import httpx
 from bench._server import ECHO, PASSWORD, Server
 from playwright.sync_api import Route
 
-from tests.browser.conftest import Api, Console
+from tests.browser.conftest import LAST_WORD, Api, Console
 from tests.integration.api.flow_docs import ASK
 from tests.integration.api.test_runs import delayed
 from tests.unit.engine.components._support import flow
@@ -172,14 +172,16 @@ def test_playground_streams_tokens_and_steps(console: Console, api: Api, model_u
     flow_id = api.flow("chat", chat_flow(model_url))
     page = console.open(f"/#/flows/{flow_id}/play")
     page.get_by_label("message").fill("one two three four five six seven eight")
-    page.get_by_role("button", name="Send").click()
-    # While the model streams: the model step is running and the answer is partial.
-    page.locator('[data-node-id="llm"].state-running').wait_for()
-    page.locator(".msg.ai.streaming").wait_for()
-    partial = page.locator(".msg.ai").inner_text()
-    assert partial.startswith("Echo:")
-    assert "eight" not in partial
-    console.shot("playground-streaming")
+    with LAST_WORD.held() as release:
+        page.get_by_role("button", name="Send").click()
+        # While the model streams: the model step is running and the answer is partial.
+        page.locator('[data-node-id="llm"].state-running').wait_for()
+        page.locator(".msg.ai.streaming").filter(has_text="seven").wait_for()
+        partial = page.locator(".msg.ai").inner_text()
+        assert partial.startswith("Echo:")
+        assert "eight" not in partial
+        console.shot("playground-streaming")
+        release.set()
     answer = "Echo: one two three four five six seven eight"
     page.locator(".msg.ai:not(.streaming)").filter(has_text=answer).wait_for()
     for node in ("in", "llm", "out"):
