@@ -246,7 +246,7 @@ def invoke(fn: Callable[..., int], values: dict[str, Any]) -> int:
 
         if isinstance(exc, FlowdeckError):
             return fail(exc.message)
-        if os.environ.get("FLOWDECK_DEBUG"):
+        if os.environ.get("FLOWDECK_DEBUG", "").lower() in ("1", "true", "yes", "on"):
             raise
         return fail(f"internal error: {type(exc).__name__}: {exc} (FLOWDECK_DEBUG=1 shows more)")
 

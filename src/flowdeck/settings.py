@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(32 * 1024 * 1024, ge=1024)
     executions_prefix: str = "/x"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Read by the command line itself (flowdeck.cli), before settings load; a field so that
+    # it is checked and listed like every other name.
+    debug: bool = Field(False, description="an internal error of a command shows its traceback")
     public_flows: bool = True
     storage: Literal["local", "s3"] = "local"
     storage_shared: bool = Field(False, description="data_dir is on a volume every process shares")

@@ -27,3 +27,27 @@ def test_private_networks_from_the_environment(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.delenv("FLOWDECK_AUTO_LOGIN")
     monkeypatch.setenv("FLOWDECK_ALLOW_PRIVATE_NETWORKS", "true")
     assert load_settings().private_networks_allowed is True
+
+
+def test_every_flowdeck_name_the_code_mentions_is_a_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A name the code reads or suggests (say, in an error message) but settings do not know
+    would stop the server at start as an unknown setting."""
+    import re
+    from pathlib import Path
+
+    import flowdeck
+    from flowdeck.settings import Settings
+
+    not_settings = {"FLOWDECK_EVENTS", "FLOWDECK_X"}  # a constant; the docstring's example
+    source = Path(flowdeck.__file__).parent
+    named = {
+        m
+        for path in source.rglob("*.py")
+        for m in re.findall(r"FLOWDECK_[A-Z0-9_]+", path.read_text())
+    } - not_settings
+    known = {"FLOWDECK_" + name.upper() for name in Settings.model_fields}
+    assert named - known == set()
+    monkeypatch.setenv("FLOWDECK_DEBUG", "1")
+    assert load_settings().debug is True

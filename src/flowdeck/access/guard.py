@@ -71,17 +71,24 @@ def refuse(privilege: Privilege) -> NoReturn:
 
 def acting_tenant(request: Request, user: User) -> str:
     """The tenant a request acts in: the Tenant-Id header (or query parameter), else the API
-    key's tenant, else the user's default tenant."""
-    named = request.headers.get("tenant-id") or request.query_params.get(TENANT_HEADER)
-    if named:
-        try:
-            return str(uuid.UUID(named))
-        except ValueError:
-            raise InvalidInputError(
-                f"{TENANT_HEADER} must be a tenant's uuid", field=TENANT_HEADER
-            ) from None
+    key's tenant, else the user's default tenant. An API key acts only in the tenant it was
+    created in: naming another is 403, so a leaked key reaches no other tenant of its user."""
     key_tenant: str | None = getattr(request.state, "key_tenant", None)
-    return key_tenant or user.tenant_id
+    named = request.headers.get("tenant-id") or request.query_params.get(TENANT_HEADER)
+    if not named:
+        return key_tenant or user.tenant_id
+    try:
+        tenant = str(uuid.UUID(named))
+    except ValueError:
+        raise InvalidInputError(
+            f"{TENANT_HEADER} must be a tenant's uuid", field=TENANT_HEADER
+        ) from None
+    if key_tenant is not None and tenant != key_tenant:
+        raise PermissionDeniedError(
+            f"this API key acts only in tenant {key_tenant}, where it was created",
+            field=TENANT_HEADER,
+        )
+    return tenant
 
 
 class GuardedRoute(APIRoute):

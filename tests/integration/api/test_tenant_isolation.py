@@ -128,8 +128,15 @@ async def test_another_tenants_rows_are_404_on_every_verb_and_absent_from_lists(
     assert ids["message"] in [m["id"] for m in kept.json()]
 
     # The key acts for bob in acme, where it was made: it sees acme's flow, not his home's.
-    by_key = await bob.get(FLOWS, headers={"x-api-key": ids["key"]["api_key"], "Authorization": ""})
+    key_only = {"x-api-key": ids["key"]["api_key"], "Authorization": ""}
+    by_key = await bob.get(FLOWS, headers=key_only)
     assert [f["id"] for f in by_key.json()] == [flow]
+    assert (await bob.get(FLOWS, headers={**key_only, **there})).status_code == 200
+    # Nor does it act anywhere else, not even in a tenant where bob holds a role himself.
+    home = (await bob.get("/api/v1/users/whoami")).json()["tenant_id"]
+    elsewhere = await bob.get(FLOWS, headers={**key_only, "Tenant-Id": home})
+    assert elsewhere.status_code == 403, elsewhere.text
+    assert elsewhere.json()["field"] == "Tenant-Id"
     assert (await bob.delete(f"{KEYS}{ids['key']['id']}", headers=there)).status_code == 200
 
 
