@@ -44,6 +44,13 @@ async def _keep_system_priv(_ctx: Context, row: Any) -> None:
         raise InvalidStateError(f"{row.priv_id} is a system privilege", field="priv_id")
 
 
+async def _keep_system_module(_ctx: Context, row: Any) -> None:
+    # Routes declare their privileges in the system modules: without one, nobody could
+    # be granted what its routes need.
+    if row.is_sys:
+        raise InvalidStateError(f"{row.module_id} is a system module", field="module_id")
+
+
 MODULES = Resource(
     label="permission module",
     path="/permissions/modules",
@@ -57,6 +64,8 @@ MODULES = Resource(
     sort={"module_id": "module_id", "module_name": "module_name"},
     default_sort="module_id",
     search=("module_id", "module_name"),
+    # Its privileges go with it (cascade): principals holding them are read again.
+    hooks=Hooks(before_delete=_keep_system_module, after_change=access_changed),
 )
 PRIVS = Resource(
     label="privilege",

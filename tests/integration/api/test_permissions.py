@@ -42,6 +42,12 @@ async def test_modules_and_their_privileges(client: httpx.AsyncClient) -> None:
         await client.get("/api/v1/permissions/modules/runs/privs/flows:READ")
     ).status_code == 404
 
+    # A system module stays, with its privileges: routes declare what they need in it.
+    kept = await client.delete("/api/v1/permissions/modules/flows")
+    assert kept.status_code == 409, kept.text
+    assert kept.json()["field"] == "module_id"
+    assert (await client.get("/api/v1/permissions/modules/flows")).status_code == 200
+
     tree = (await client.get("/api/v1/permissions/tree")).json()
     flows = next(node for node in tree if node["module_id"] == "flows")
     assert len(flows["privs"]) == 4
