@@ -73,7 +73,9 @@ def acting_tenant(request: Request, user: User) -> str:
     """The tenant a request acts in: the Tenant-Id header (or query parameter), else the API
     key's tenant, else the user's default tenant. An API key acts only in the tenant it was
     created in: naming another is 403, so a leaked key reaches no other tenant of its user."""
-    key_tenant: str | None = getattr(request.state, "key_tenant", None)
+    # Read from the scope's state dict: `getattr(request.state, ...)` raises and catches an
+    # AttributeError for every request made without a key.
+    key_tenant: str | None = request.scope.get("state", {}).get("key_tenant")
     named = request.headers.get("tenant-id") or request.query_params.get(TENANT_HEADER)
     if not named:
         return key_tenant or user.tenant_id
