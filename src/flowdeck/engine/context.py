@@ -104,8 +104,9 @@ class VertexContext:
         self._run = run
         self.vertex_id = vertex_id
         self.display_name = display_name
-        self.messages: list[Message] = []
-        self.logs: list[dict[str, Any]] = []
+        # Made on first use: most steps send no message and write no log.
+        self.messages: list[Message] | None = None
+        self.logs: list[dict[str, Any]] | None = None
 
     @property
     def run_id(self) -> str:
@@ -144,6 +145,8 @@ class VertexContext:
 
     def log(self, message: str, level: str = "info") -> None:
         entry = {"timestamp": now_iso(), "level": level, "message": message, "step": self.vertex_id}
+        if self.logs is None:
+            self.logs = []
         self.logs.append(entry)
         self._run.sink.emit(LOG, entry)
 
@@ -154,6 +157,8 @@ class VertexContext:
         """Record a chat message produced by this step and announce it."""
         if not message.session_id:
             message.session_id = self.session_id
+        if self.messages is None:
+            self.messages = []
         self.messages.append(message)
         data = message.to_dict()
         data["flow_id"] = self.flow_id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -32,8 +33,8 @@ class VertexResult:
     display_name: str
     state: VertexState
     outputs: dict[str, Any] = field(default_factory=dict)
-    messages: list[Message] = field(default_factory=list)
-    logs: list[dict[str, Any]] = field(default_factory=list)
+    messages: Sequence[Message] = ()
+    logs: Sequence[dict[str, Any]] = ()
     error: str | None = None
     started_at: float = 0.0
     duration: float = 0.0
