@@ -41,6 +41,25 @@ async def _records(database: str) -> tuple[list[asyncpg.Record], Counter[str]]:
         await conn.close()
 
 
+def _running_on(database: str, worker: str, seconds: float) -> bool:
+    """Wait up to `seconds` for a run that `worker` holds; whether one was seen."""
+
+    async def holds() -> bool:
+        conn = await asyncpg.connect(PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + database)
+        try:
+            query = "SELECT 1 FROM runs WHERE worker = $1 AND state = 'running' LIMIT 1"
+            return await conn.fetchval(query, worker) is not None
+        finally:
+            await conn.close()
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if asyncio.run(holds()):
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def test_kill_9_workers_twice_with_300_runs_in_flight(tmp_path: Path) -> None:
     with Cluster(tmp_path) as cluster:
         cluster.settings = {
@@ -64,10 +83,12 @@ def test_kill_9_workers_twice_with_300_runs_in_flight(tmp_path: Path) -> None:
 
             feeder = threading.Thread(target=submit_all)
             feeder.start()
-            time.sleep(1.5)
+            # Each kill waits for its worker to be running something: on a loaded machine a
+            # fixed sleep could kill a worker that had not taken a run yet.
+            assert _running_on(cluster.database, "w1", 30)
             cluster.kill("w1")  # SIGKILL: no chance to hand anything back
             cluster.start_worker("w1b", 50)
-            time.sleep(2.5)
+            _running_on(cluster.database, "w1b", 10)  # others may have taken every run by then
             cluster.kill("w1b")
             cluster.start_worker("w1c", 50)
             feeder.join(timeout=120)
