@@ -16,7 +16,7 @@ from flowdeck.commands.common import (
     make_engine,
     parse_tweaks,
 )
-from flowdeck.engine.executor import RunRequest
+from flowdeck.engine.plan import RunRequest
 
 if TYPE_CHECKING:
     from flowdeck.commands.progress import StreamDisplay

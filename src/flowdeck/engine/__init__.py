@@ -3,9 +3,9 @@
 from flowdeck.engine.context import RunControl, VertexContext
 from flowdeck.engine.core import Engine, FlowResolver
 from flowdeck.engine.events import EventSink, ListSink, NullSink
-from flowdeck.engine.executor import RunRequest
 from flowdeck.engine.flowfile import FlowSpec, load_flow_file, parse_flow
 from flowdeck.engine.graph import Graph
+from flowdeck.engine.plan import RunRequest
 from flowdeck.engine.results import RunResult, RunStatus, VertexResult, VertexState
 
 __all__ = [

@@ -10,10 +10,11 @@ from flowdeck.engine.components.base import Component
 from flowdeck.engine.components.registry import ComponentRegistry, default_registry
 from flowdeck.engine.context import RunControl
 from flowdeck.engine.events import EventSink, NullSink
-from flowdeck.engine.executor import Executor, RunRequest
+from flowdeck.engine.executor import Executor
 from flowdeck.engine.flowfile import FlowSpec, parse_flow
 from flowdeck.engine.graph import Graph, compile_graph
 from flowdeck.engine.netpolicy import NetworkPolicy
+from flowdeck.engine.plan import RunRequest
 from flowdeck.engine.registries import Registries
 from flowdeck.engine.results import RunResult
 from flowdeck.errors import InvalidInputError

@@ -5,34 +5,23 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from flowdeck.engine.context import RunControl, VertexContext
 from flowdeck.engine.events import BUILD_START, END, END_VERTEX, ERROR, VERTICES_SORTED, EventSink
+from flowdeck.engine.plan import (
+    RunRequest,
+    base_params,
+    innermost_loops,
+    resolve_inputs,
+    select_members,
+)
 from flowdeck.engine.results import RunResult, RunStatus, VertexResult, VertexState
-from flowdeck.engine.types import coerce, now_iso, to_jsonable
-from flowdeck.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from flowdeck.engine.core import Engine
-    from flowdeck.engine.graph import Edge, Graph, Vertex
-
-
-@dataclass(slots=True)
-class RunRequest:
-    """What a caller asks of one run (Langflow's run parameters)."""
-
-    input_value: str | None = None
-    input_type: str = "chat"  # chat | text | any: which input components get input_value
-    inputs: dict[str, dict[str, Any]] = field(default_factory=dict)  # component id -> fields
-    session_id: str | None = None
-    start_component_id: str | None = None
-    stop_component_id: str | None = None
-    run_timeout: float | None = None
-    vertex_timeout: float | None = None
-    # The tenant the run belongs to: registered models and MCP servers are looked up there.
-    tenant_id: str | None = None
+    from flowdeck.engine.graph import Edge, Graph
 
 
 @dataclass(slots=True)
@@ -69,14 +58,14 @@ class Executor:
         self.depth = depth
         self.session_id = request.session_id or run_id
         self.results: dict[str, VertexResult] = {}
-        self._params = self._base_params()
-        self._owner = _innermost_loops(graph)
+        self._params = base_params(graph, request)
+        self._owner = innermost_loops(graph)
         self._failure: VertexResult | None = None
 
     # -- the run as a whole -------------------------------------------------------------
 
     async def run(self) -> RunResult:
-        members = self._select_members()
+        members = select_members(self.graph, self.request)
         chosen = set(members)
         first = [m for m in members if not any(p in chosen for p in self._preds(m))]
         self.sink.emit(VERTICES_SORTED, {"ids": first, "to_run": members})
@@ -124,45 +113,6 @@ class Executor:
                 await self._run_set([m for m in members if m not in self._owner])
         else:
             await self._run_set([m for m in members if m not in self._owner])
-
-    def _select_members(self) -> list[str]:
-        g, req = self.graph, self.request
-        for key, name in (
-            (req.start_component_id, "start_component_id"),
-            (req.stop_component_id, "stop_component_id"),
-        ):
-            if key is not None and key not in g.vertices:
-                raise InvalidInputError(f"no component {key!r} in this flow", field=name)
-        chosen: set[str] | None = None
-        if req.stop_component_id:
-            chosen = g.ancestors(req.stop_component_id) | {req.stop_component_id}
-        if req.start_component_id:
-            down = g.descendants(req.start_component_id) | {req.start_component_id}
-            needed = set(down)
-            for vid in down:
-                needed |= g.ancestors(vid)
-            chosen = needed if chosen is None else chosen & needed
-        if chosen is None:
-            return list(g.order)
-        return [vid for vid in g.order if vid in chosen]
-
-    def _base_params(self) -> dict[str, dict[str, Any]]:
-        req = self.request
-        params = {vid: v.params for vid, v in self.graph.vertices.items()}
-        overlays: dict[str, dict[str, Any]] = {}
-        if req.input_value is not None:
-            kinds = {"chat", "text"} if req.input_type == "any" else {req.input_type}
-            for vid, v in self.graph.vertices.items():
-                if v.component.input_kind in kinds:
-                    overlays[vid] = {"input_value": req.input_value}
-        for vid, values in req.inputs.items():
-            vertex = self.graph.find(vid)
-            if vertex is None:
-                raise InvalidInputError(f"inputs name no component {vid!r}", field="inputs")
-            overlays.setdefault(vertex.id, {}).update(values)
-        for vid, values in overlays.items():
-            params[vid] = {**params[vid], **values}
-        return params
 
     def _preds(self, vid: str) -> list[str]:
         return self.graph.vertices[vid].predecessors
@@ -245,7 +195,7 @@ class Executor:
             if run.pending[e.target] == 0:
                 ready.append(e.target)
         if result.state is not VertexState.INACTIVE:
-            self._emit_end_vertex(vertex, result, ready, inactivated)
+            self._emit_end_vertex(result, ready, inactivated)
         return ready
 
     def _loop_exit_edges(self, loop_id: str, members: set[str]) -> list[Edge]:
@@ -282,7 +232,7 @@ class Executor:
         outputs: Mapping[str, Any] = {}
         error: str | None = None
         try:
-            resolved = _resolve_inputs(vertex, params)
+            resolved = resolve_inputs(vertex, params)
             timeout = self.request.vertex_timeout or self.engine.vertex_timeout
             if timeout:
                 async with asyncio.timeout(timeout):
@@ -327,30 +277,9 @@ class Executor:
         return result
 
     def _emit_end_vertex(
-        self, vertex: Vertex, result: VertexResult, ready: list[str], inactivated: list[str]
+        self, result: VertexResult, ready: list[str], inactivated: list[str]
     ) -> None:
-        valid = result.state is VertexState.COMPLETED
-        data: dict[str, Any] = {
-            "results": {k: to_jsonable(v) for k, v in result.outputs.items()},
-            "outputs": result.output_payload(),
-            "logs": {name: result.logs for name in result.outputs} if result.logs else {},
-            "message": to_jsonable(result.messages[-1]) if result.messages else None,
-            "artifacts": {},
-            "timedelta": result.duration,
-            "duration": f"{result.duration * 1000:.0f} ms",
-            "used_frozen_result": False,
-        }
-        build_data: dict[str, Any] = {
-            "id": vertex.id,
-            "valid": valid,
-            "params": result.error if not valid else None,
-            "next_vertices_ids": ready,
-            "top_level_vertices": ready,
-            "inactivated_vertices": inactivated,
-            "run_id": self.run_id,
-            "timestamp": now_iso(),
-            "data": data,
-        }
+        build_data = result.build_data(self.run_id, ready, inactivated)
         self.sink.emit(END_VERTEX, {"build_data": build_data})
 
     # -- hooks used by components through VertexContext ------------------------------------
@@ -375,32 +304,3 @@ class Executor:
         self, ref: str, input_value: str | None, tweaks: Mapping[str, Any] | None
     ) -> RunResult:
         return await self.engine.run_subflow(self, ref, input_value, tweaks)
-
-
-def _resolve_inputs(vertex: Vertex, params: dict[str, Any]) -> dict[str, Any]:
-    """Fill defaults, check required fields, and convert each value to its declared type."""
-    out: dict[str, Any] = {}
-    for inp in vertex.inputs.values():
-        value = params.get(inp.name, inp.default)
-        if value is None or value == "":
-            if inp.required:
-                raise ValueError(f"required input {inp.name!r} has no value")
-            out[inp.name] = inp.default if value is None else value
-            continue
-        try:
-            if inp.is_list and isinstance(value, list):
-                out[inp.name] = [coerce(v, inp.type) for v in value]
-            else:
-                out[inp.name] = coerce(value, inp.type)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"input {inp.name!r}: {exc}") from exc
-    return out
-
-
-def _innermost_loops(graph: Graph) -> dict[str, str]:
-    """Each loop-body vertex mapped to the innermost loop that drives it."""
-    owner: dict[str, str] = {}
-    for loop, body in sorted(graph.loop_bodies.items(), key=lambda kv: -len(kv[1])):
-        for vid in body:
-            owner[vid] = loop
-    return owner

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from flowdeck.engine.types import Message, to_jsonable, to_text
+from flowdeck.engine.types import Message, now_iso, to_jsonable, to_text
 
 if TYPE_CHECKING:
     from flowdeck.engine.graph import Graph
@@ -50,6 +50,31 @@ class VertexResult:
             else:
                 out[name] = {"message": to_jsonable(value), "type": "object"}
         return out
+
+    def build_data(self, run_id: str, ready: list[str], inactivated: list[str]) -> dict[str, Any]:
+        """Langflow's `end_vertex` event for this step: what it gave and what it made ready."""
+        valid = self.state is VertexState.COMPLETED
+        data: dict[str, Any] = {
+            "results": {k: to_jsonable(v) for k, v in self.outputs.items()},
+            "outputs": self.output_payload(),
+            "logs": {name: self.logs for name in self.outputs} if self.logs else {},
+            "message": to_jsonable(self.messages[-1]) if self.messages else None,
+            "artifacts": {},
+            "timedelta": self.duration,
+            "duration": f"{self.duration * 1000:.0f} ms",
+            "used_frozen_result": False,
+        }
+        return {
+            "id": self.id,
+            "valid": valid,
+            "params": self.error if not valid else None,
+            "next_vertices_ids": ready,
+            "top_level_vertices": ready,
+            "inactivated_vertices": inactivated,
+            "run_id": run_id,
+            "timestamp": now_iso(),
+            "data": data,
+        }
 
     def result_data(self) -> dict[str, Any]:
         """Langflow's ResultData for one component."""
