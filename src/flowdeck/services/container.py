@@ -8,15 +8,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import select
-
 from flowdeck.access.principal import principal_cache
-from flowdeck.access.seed import TENANT_ADMIN, bind_role, sync_catalog
 from flowdeck.auth.sealing import SecretBox
 from flowdeck.auth.secrets import configure_password_hashing, hash_password
 from flowdeck.datadir import private_dir, private_sqlite
 from flowdeck.db.database import Database
-from flowdeck.db.models import Tenant, User
 from flowdeck.db.repositories.runs import SqlRunStore
 from flowdeck.engine import Engine
 from flowdeck.engine.netpolicy import NetworkPolicy
@@ -25,7 +21,8 @@ from flowdeck.runs.caps import RecordCaps
 from flowdeck.runs.queue import RunQueue
 from flowdeck.runs.service import RunService
 from flowdeck.runs.states import RunState, on_hold
-from flowdeck.services.first_start import FirstPassword, announce, first_password
+from flowdeck.services.bootstrap import ensure_defaults
+from flowdeck.services.first_start import FirstPassword, first_password
 from flowdeck.services.graphs import DbGraphSource, GraphCache
 from flowdeck.services.registry_lookup import DbRegistries
 from flowdeck.settings import Settings
@@ -39,8 +36,6 @@ if TYPE_CHECKING:
     from flowdeck.workers.leases import LeaseKeeper, Reaper
 
 log = logging.getLogger("flowdeck")
-
-DEFAULT_TENANT = "default"
 
 
 def storage_for(settings: Settings) -> Storage:
@@ -204,7 +199,12 @@ class Services:
             await self.storage.start()
         if self.role == "api":
             prehash, self._prehash = self._prehash, None
-            await self._bootstrap(asyncio.wrap_future(prehash) if prehash else None)
+            self.default_tenant_id = await ensure_defaults(
+                self.db,
+                self.settings,
+                self._first_password,
+                asyncio.wrap_future(prehash) if prehash else None,
+            )
         if self.subscriber is not None:
             await self.subscriber.start()
         await self.queue.start()
@@ -287,55 +287,6 @@ class Services:
         if self.role != "api" or target is None or target.path is None:
             return False
         return bool(target.path.name) and not target.path.exists()
-
-    async def _bootstrap(self, prehash: asyncio.Future[str] | None = None) -> None:
-        """The default tenant and the first superuser, created when missing."""
-        from sqlalchemy.exc import IntegrityError
-
-        try:
-            await self._create_defaults(prehash)
-        except IntegrityError:
-            # Another API process starting at the same moment created them first.
-            await self._create_defaults(prehash)
-
-    async def _create_defaults(self, prehash: asyncio.Future[str] | None = None) -> None:
-        s = self.settings
-        if prehash is not None:
-            await prehash  # done before the session: SQLite's write lock is not held meanwhile
-        async with self.db.session() as session:
-            tenant = (
-                await session.execute(select(Tenant).where(Tenant.name == DEFAULT_TENANT))
-            ).scalar_one_or_none()
-            if tenant is None:
-                tenant = Tenant(name=DEFAULT_TENANT, code=DEFAULT_TENANT, settings={}, is_sys=True)
-                session.add(tenant)
-                await session.flush()
-            self.default_tenant_id = tenant.id
-            await sync_catalog(session)
-            existing = (
-                await session.execute(select(User).where(User.username == s.superuser))
-            ).scalar_one_or_none()
-            created = existing is None
-            if existing is None:
-                # Hashing (argon2) takes ~0.2 s: off the event loop, and only when needed.
-                password_hash = (
-                    prehash.result()
-                    if prehash is not None
-                    else await asyncio.to_thread(hash_password, self._first_password().value)
-                )
-                existing = User(
-                    tenant_id=tenant.id,
-                    username=s.superuser,
-                    is_superuser=True,
-                    password_hash=password_hash,
-                )
-                session.add(existing)
-                await session.flush()
-                await bind_role(session, tenant.id, existing.id, TENANT_ADMIN)
-                log.info("created superuser %r", s.superuser)
-        first = self._first
-        if created and first is not None and first.generated:
-            announce(s, first.value)
 
     def _first_password(self) -> FirstPassword:
         if self._first is None:
