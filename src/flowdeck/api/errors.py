@@ -81,30 +81,48 @@ def install(app: FastAPI) -> None:
             {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type")}
             for err in exc.errors()
         ]
-        names = [".".join(str(p) for p in err["loc"][1:]) or "body" for err in errors]
-        return JSON(
-            {
-                "detail": errors,
-                "message": f"invalid request: {', '.join(names)}",
-                "field": names[0] if names else None,
-                "request_id": request_id(request),
-            },
-            status_code=422,
-        )
+        # A body that is not JSON at all: FastAPI's `loc` holds the position, not a field.
+        malformed = any(err["type"] == "json_invalid" for err in errors)
+        names = [
+            "body"
+            if err["type"] == "json_invalid"
+            else ".".join(str(p) for p in err["loc"][1:]) or "body"
+            for err in errors
+        ]
+        body: dict[str, Any] = {
+            "detail": errors,
+            "code": "invalid_json" if malformed else "invalid_request",
+            "message": f"invalid request: {', '.join(names)}",
+            "request_id": request_id(request),
+        }
+        if names:
+            body["field"] = names[0]
+        return JSON(body, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSON:
         headers = getattr(exc, "headers", None)
         if exc.status_code == 405:
             headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(app, request.scope))}
-        return JSON(
-            {"detail": exc.detail, "request_id": request_id(request)},
-            status_code=exc.status_code,
-            headers=headers,
-        )
+        body = {
+            "detail": exc.detail,
+            "code": HTTP_CODES.get(exc.status_code, "http_error"),
+            "message": str(exc.detail),
+            "request_id": request_id(request),
+        }
+        return JSON(body, status_code=exc.status_code, headers=headers)
 
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+# The `code` of errors the router and the HTTP layer raise, not a domain error.
+HTTP_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "body_too_large",
+}
 
 
 def allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
@@ -176,7 +194,11 @@ class RequestContext:
             log.exception(
                 "unexpected error (request %s) on %s %s", rid, scope["method"], scope["path"]
             )
-            failure = {"detail": "Internal server error", "code": "internal_error"}
+            failure = {
+                "detail": "Internal server error",
+                "code": "internal_error",
+                "message": "Internal server error",
+            }
             await _answer(send, rid, 500, failure)
 
 
@@ -258,4 +280,6 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 async def _too_large(send: Send, rid: str, limit: int) -> None:
-    await _answer(send, rid, 413, {"detail": f"request body exceeds {limit} bytes"})
+    message = f"request body exceeds {limit} bytes"
+    body = {"detail": message, "code": "body_too_large", "message": message, "field": "body"}
+    await _answer(send, rid, 413, body)

@@ -223,6 +223,46 @@ async def test_405_lists_every_method_of_the_path(client: httpx.AsyncClient) -> 
     assert set(flows.headers["allow"].split(", ")) == {"GET", "POST", "DELETE"}
 
 
+def error_shape(resp: httpx.Response, status: int, code: str, field: str | None = None) -> None:
+    """The documented error body: detail, code, message, field (when one is to blame) and
+    the request id, which the header carries too."""
+    assert resp.status_code == status, resp.text
+    body = resp.json()
+    assert body["code"] == code, body
+    assert isinstance(body["message"], str), body
+    assert body["message"], body
+    assert body["request_id"] == resp.headers["x-request-id"], body
+    assert "detail" in body
+    if field is not None:
+        assert body["field"] == field, body
+
+
+async def test_every_kind_of_error_has_the_documented_shape(
+    client: httpx.AsyncClient, small_app: FastAPI
+) -> None:
+    error_shape(await client.get("/api/v1/no-such-route"), 404, "not_found")
+    error_shape(await client.put("/api/v1/version"), 405, "method_not_allowed")
+    error_shape(
+        await client.get("/api/v1/flows/", params={"page": BIG64}), 422, "invalid_request", "page"
+    )
+    error_shape(
+        await client.post("/api/v1/projects/", content=b"{", headers=JSON_TYPE),
+        422,
+        "invalid_json",
+        "body",
+    )
+    error_shape(await client.get(f"/api/v1/flows/{uuid.uuid4()}"), 404, "not_found", "flow_id")
+    anonymous = client.headers.pop("Authorization")
+    try:
+        error_shape(await client.get("/api/v1/flows/"), 401, "not_authenticated")
+    finally:
+        client.headers["Authorization"] = anonymous
+    transport = httpx.ASGITransport(app=small_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+        big = await c.post("/api/v1/projects/", content=b"x" * 4096, headers=JSON_TYPE)
+        error_shape(big, 413, "body_too_large", "body")
+
+
 def local(resp: httpx.Response) -> Any:
     """The client's end of the connection that carried a response."""
     return resp.extensions["network_stream"].get_extra_info("client_addr")
