@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from contextvars import ContextVar
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,6 +20,9 @@ from flowdeck.api.responses import JSON
 from flowdeck.db import integrity
 
 log = logging.getLogger("flowdeck.api")
+
+# The id of the request being served, for answers built far from the request object.
+REQUEST_ID: ContextVar[str] = ContextVar("request_id", default="")
 
 STATUS: dict[type[e.FlowdeckError], int] = {
     e.InvalidInputError: 400,
@@ -158,6 +162,13 @@ class RequestContext:
             return
         rid = _header(scope, b"x-request-id") or os.urandom(16).hex()
         scope.setdefault("state", {})["request_id"] = rid
+        token = REQUEST_ID.set(rid)
+        try:
+            await self._serve(scope, receive, send, rid)
+        finally:
+            REQUEST_ID.reset(token)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, rid: str) -> None:
         length = _header(scope, b"content-length")
         if length and length.isdigit() and int(length) > self.max_body:
             await _too_large(send, rid, self.max_body)

@@ -15,6 +15,7 @@ from flowdeck.access.catalog import Module, Op
 from flowdeck.access.declare import requires
 from flowdeck.access.guard import guarded_router
 from flowdeck.api.deps import RunCaller, ScopeDep, ServicesDep
+from flowdeck.api.errors import REQUEST_ID
 from flowdeck.api.responses import JSON
 from flowdeck.db.models import Flow, Run, User
 from flowdeck.db.repositories.base import Scope
@@ -83,6 +84,8 @@ async def run_and_answer(services: Services, run: Run, stream: bool, own: bool =
             {
                 "detail": final.error or final.state,
                 "code": "run_cancelled" if cancelled else "run_failed",
+                "message": final.error or final.state,
+                "request_id": REQUEST_ID.get(),
                 "component_id": failed_component(final),
                 "run_id": final.id,
                 "state": final.state,

@@ -115,6 +115,7 @@ async def test_a_failing_step_is_a_4xx_naming_the_component(
             "parse",
         )
         assert "not valid JSON" in body["detail"]
+        error_shape(resp, 422, "run_failed")
     # v2 workflows and OpenAI responses report a failed run in the answer, with 200.
     wf = await client.post(
         "/api/v2/workflows", json={"flow_id": flow_id, "inputs": {"in.input_value": "x"}}
