@@ -58,6 +58,16 @@ class LastWord:
 
 
 LAST_WORD = LastWord()
+# Set on a test whose call failed, for fixtures that add what the servers logged.
+FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call" and report.failed:
+        item.stash[FAILED] = True
+    return report
 
 
 @pytest.fixture(scope="module")

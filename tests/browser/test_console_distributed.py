@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pytest
 from bench._server import PASSWORD
 
-from tests.browser.conftest import Api, api_of
+from tests.browser.conftest import FAILED, Api, api_of
 from tests.browser.test_console import (
     test_a_runs_page_draws_the_graph_that_ran,
     test_answer_a_waiting_step,
@@ -60,6 +60,15 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         yield c
     finally:
         _in_thread(lambda: c.__exit__(None, None, None))
+
+
+@pytest.fixture(autouse=True)
+def logs_on_failure(request: pytest.FixtureRequest, cluster: Cluster) -> Iterator[None]:
+    """A failed test's report ends with what each process of the cluster logged."""
+    yield
+    if request.node.stash.get(FAILED, False):
+        for name in cluster.procs:
+            print(f"--- {name} (last 4,000 characters of its log) ---\n{cluster.log(name)}")
 
 
 @pytest.fixture(scope="module")

@@ -103,6 +103,43 @@ async def test_a_stream_in_another_process_follows_live_to_the_end(
     assert await followers() == 0
 
 
+class EndsDuringTheLook(RedisEventBus):
+    """A reader bus whose first empty read is followed, before it looks again, by the
+    writer's last state and end: the race a loaded machine hits now and then."""
+
+    def __init__(self, writer: RedisEventBus, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.writer = writer
+        self.raced = False
+
+    async def _range(self, run_id: str, after: int, count: int | None = None) -> Any:
+        events = await super()._range(run_id, after, count)
+        if not events and not self.raced:
+            self.raced = True
+            self.writer.publish(run_id, "state", {"state": "completed"})
+            self.writer.publish(run_id, "end", {})
+            await self.writer.flush()
+        return events
+
+
+@pytest.mark.parametrize("how", ["stream", "read"])
+async def test_events_written_between_a_read_and_the_look_at_the_end_are_not_lost(
+    two: tuple[Process, Process], how: str
+) -> None:
+    writer, reader = two
+    racing = EndsDuringTheLook(
+        writer.bus, reader.redis, reader.subscriber, prefix=reader.prefix, retention_seconds=60
+    )
+    writer.bus.publish("r6", "state", {"state": "running"})
+    await writer.bus.flush()
+    if how == "stream":
+        names = [name async for _, name, _ in racing.stream("r6", after=1)]
+    else:
+        names = [name for _, name, _ in await racing.read("r6", after=1, wait=5)]
+    assert racing.raced
+    assert names == ["state", "end"]
+
+
 async def test_a_reader_resumes_from_its_cursor_after_reconnecting(
     two: tuple[Process, Process],
 ) -> None:

@@ -87,7 +87,7 @@ class Subscriber:
             finally:
                 self._pubsub = None
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                    await pubsub.aclose()
 
     async def stop(self) -> None:
         await stop_task(self._task)

@@ -186,7 +186,12 @@ class RedisEventBus:
 
     async def read(self, run_id: str, after: int = 0, wait: float = 0.0) -> list[Event]:
         events = await self._range(run_id, after)
-        if events or wait <= 0 or await self.is_finished(run_id) is not False:
+        if events or wait <= 0:
+            return events
+        last = await self._last(run_id)
+        if last is None or last[0] > after:  # gone, or written since the read
+            return await self._range(run_id, after)
+        if last[1]:
             return events
         await self._follow(run_id)
         try:
@@ -213,7 +218,14 @@ class RedisEventBus:
                     if item[1] in TERMINAL_EVENTS:
                         return
                 if not events:
-                    if await self.is_finished(run_id) is not False:
+                    last = await self._last(run_id)
+                    if last is None:  # expired or deleted: nothing more will come
+                        return
+                    if last[0] > cursor:
+                        # Written between the read and this look (the run's last state
+                        # and its end, often): read them rather than miss them.
+                        continue
+                    if last[1]:
                         return
                     await self._wait(waiter, REPOLL_SECONDS)
         finally:
@@ -246,11 +258,17 @@ class RedisEventBus:
             pipe.expire(key, self._retention)
             await pipe.execute()
 
-    async def is_finished(self, run_id: str) -> bool | None:
+    async def _last(self, run_id: str) -> tuple[int, bool] | None:
+        """The cursor of the run's last event and whether it ends the run; None if none."""
         last: Any = await self._redis.xrevrange(self._key(run_id), count=1)
         if not last:
             return None
-        return bool(last[0][1][b"e"].decode() in TERMINAL_EVENTS)
+        entry_id, fields = last[0]
+        return int(entry_id.split(b"-", 1)[1]), fields[b"e"].decode() in TERMINAL_EVENTS
+
+    async def is_finished(self, run_id: str) -> bool | None:
+        last = await self._last(run_id)
+        return None if last is None else last[1]
 
     # -- runs whose end was not announced ---------------------------------------------------
 

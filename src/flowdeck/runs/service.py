@@ -40,10 +40,10 @@ class RunService:
             run.state = RunState.QUEUED.value
         await self.store.create(run)
         if claimed:  # clients see the same sequence of states either way
-            self.bus.publish(run.id, ev.STATE, _state_payload(run, RunState.QUEUED))
+            self.bus.publish(run.id, ev.STATE, state_payload(run, RunState.QUEUED))
             self._announce(run, RunState.QUEUED)
             metrics.run_transition(run.state, run.trigger, True)
-        self.bus.publish(run.id, ev.STATE, _state_payload(run))
+        self.bus.publish(run.id, ev.STATE, state_payload(run))
         self._announce(run)
         await self.bus.flush()
         return run
@@ -103,13 +103,13 @@ class RunService:
                 f"run {run_id} is {current.state}; it cannot become {to.value}", field="state"
             )
         metrics.run_transition(to.value, run.trigger, RunState.QUEUED in sources)
-        self.bus.publish(run_id, ev.STATE, _state_payload(run))
+        self.bus.publish(run_id, ev.STATE, state_payload(run))
         self._announce(run)
         if to.terminal:
             for future in self._watchers.pop(run_id, ()):
                 if not future.done():
                     future.set_result(run)
-            event, data = final_event or _final_event(run)
+            event, data = final_event or terminal_event(run)
             self.bus.publish(run_id, event, data)
         if wait_announced:
             await self.bus.flush()
@@ -120,9 +120,9 @@ class RunService:
 
         For a run whose end was stored but never announced (its process died in between).
         """
-        self.bus.publish(run.id, ev.STATE, _state_payload(run))
+        self.bus.publish(run.id, ev.STATE, state_payload(run))
         self._announce(run)
-        event, data = _final_event(run)
+        event, data = terminal_event(run)
         self.bus.publish(run.id, event, data)
         await self.bus.flush()
 
@@ -200,7 +200,7 @@ class RunService:
             await self.channel.control(run_id, command, payload)
 
 
-def _state_payload(run: Run, state: RunState | None = None) -> dict[str, Any]:
+def state_payload(run: Run, state: RunState | None = None) -> dict[str, Any]:
     return {
         "run_id": run.id,
         "state": state.value if state is not None else run.state,
@@ -211,7 +211,7 @@ def _state_payload(run: Run, state: RunState | None = None) -> dict[str, Any]:
     }
 
 
-def _final_event(run: Run) -> tuple[str, dict[str, Any]]:
+def terminal_event(run: Run) -> tuple[str, dict[str, Any]]:
     if run.state == RunState.COMPLETED:
         return ev.END, {"build_duration": 0.0}
     return ev.ERROR, {"error": run.error or run.state, "status": run.state}

@@ -9,8 +9,10 @@ from typing import Any
 from flowdeck.db.base import new_id, quick_instance
 from flowdeck.db.models import Flow, Run, User
 from flowdeck.engine import Graph
+from flowdeck.engine import events as ev
 from flowdeck.errors import InvalidStateError, UnprocessableError
 from flowdeck.runs.bus import Event
+from flowdeck.runs.service import state_payload, terminal_event
 from flowdeck.runs.states import RunState
 from flowdeck.services.container import Services
 from flowdeck.services.graphs import flow_stamp, snapshot
@@ -168,5 +170,6 @@ async def events_since(services: Services, run: Run, after: int) -> AsyncIterato
     if not seen_terminal:
         final = await services.runs.get(run.id)
         if RunState(final.state).terminal:
-            name = "end" if final.state == RunState.COMPLETED else "error"
-            yield (after + 1, name, {"error": final.error, "status": final.state})
+            # As the run service announced it: the final state, then the terminal event.
+            yield (after + 1, ev.STATE, state_payload(final))
+            yield (after + 2, *terminal_event(final))
