@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flowdeck.engine.context import RunControl, VertexContext
@@ -26,12 +27,22 @@ if TYPE_CHECKING:
 
 @dataclass(slots=True)
 class _Pass:
-    """Book-keeping for running one set of vertices once."""
+    """Book-keeping for running one set of vertices once.
+
+    Vertices that became ready wait in `ready` rather than each in a task of its own: a
+    fan-out to thousands of vertices would otherwise hold thousands of tasks at once.
+    Whenever a driver is about to run a vertex while others wait, one helper task is
+    scheduled (`spawner`); it runs only once every driver is suspended, and then drives
+    the next waiting vertex. So vertices that wait on I/O still all run at once, while
+    vertices that never suspend run one after another in the driver that has them.
+    """
 
     members: set[str]
     pending: dict[str, int]
     inbox: dict[str, dict[str, list[Any]]]
     group: asyncio.TaskGroup
+    ready: deque[str] = field(default_factory=deque)
+    spawner: bool = False
 
 
 class Executor:
@@ -134,9 +145,8 @@ class Executor:
                     pending[vid] += 1
         async with asyncio.TaskGroup() as group:
             run = _Pass(members, pending, inbox, group)
-            for vid in order:
-                if pending[vid] == 0:
-                    group.create_task(self._drive(vid, run))
+            run.ready.extend(vid for vid in order if pending[vid] == 0)
+            self._spawn(run)
 
     def _representative(self, source: str, members: set[str]) -> str | None:
         """The member that stands for `source` (its loop, if it sits in a loop body)."""
@@ -158,16 +168,30 @@ class Executor:
                 res.outputs[e.source_output]
             )
 
+    def _spawn(self, run: _Pass) -> None:
+        run.spawner = True
+        run.group.create_task(self._take(run))
+
+    async def _take(self, run: _Pass) -> None:
+        """The helper task: every driver is suspended, so drive the next waiting vertex."""
+        run.spawner = False
+        if run.ready:
+            await self._drive(run.ready.popleft(), run)
+
     async def _drive(self, vid: str, run: _Pass) -> None:
-        """Run `vid`, then keep going with one newly ready successor; spawn the others."""
+        """Run `vid`, then a successor it made ready, then any waiting vertex, until none."""
         while True:
+            if run.ready and not run.spawner:
+                self._spawn(run)  # should this vertex suspend, the others go on meanwhile
             result = await self._execute(vid, run.inbox.pop(vid, {}))
             ready = self._finish(result, run)
-            if not ready:
+            if ready:
+                run.ready.extend(ready[1:])
+                vid = ready[0]
+            elif run.ready:
+                vid = run.ready.popleft()
+            else:
                 return
-            for other in ready[1:]:
-                run.group.create_task(self._drive(other, run))
-            vid = ready[0]
 
     def _finish(self, result: VertexResult, run: _Pass) -> list[str]:
         """Deliver a finished vertex's outputs; return the members that became ready."""
