@@ -235,6 +235,14 @@ def report(soak: Soak, rss: list[tuple[float, int]], seconds: float, runs: tuple
         f"  p99 over all operations: {p99_first * 1000:.1f} ms in the first {window:.0f} s "
         f"window after the warm-up, {p99_last * 1000:.1f} ms in the last"
     )
+    for kind in WEIGHTS:  # which operations a change of the overall p99 comes from
+        early = [s.seconds for s in samples if s.kind == kind and warm <= s.at < warm + window]
+        late = [s.seconds for s in samples if s.kind == kind and s.at >= seconds - window]
+        if early and late:
+            print(
+                f"    {kind:12} p99 {pct(early, 0.99) * 1000:6.1f} ms first, "
+                f"{pct(late, 0.99) * 1000:6.1f} ms last"
+            )
     errors_5xx = sum(n for status, n in statuses.items() if status >= 500)
     results = [
         verdict("no 5xx", errors_5xx == 0, f"{errors_5xx} of {len(samples)} answers"),
