@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from flowdeck.runs.caps import cap_fields
 from flowdeck.runs.recorder import RunRecorder
@@ -15,6 +16,17 @@ from flowdeck.runs.store import Fence, RunStore
 log = logging.getLogger("flowdeck.worker")
 
 _ACTIVE = [s.value for s in RunState if s.active]
+
+
+def live_fields(recorder: RunRecorder) -> dict[str, Any]:
+    """What a run record shows of a run in flight: its steps, progress and logs (capped)."""
+    live = {
+        "steps": recorder.step_list(),
+        "progress": recorder.progress,
+        "logs": list(recorder.logs),
+    }
+    cap_fields(live, ("steps", "logs"), recorder.caps.run_bytes)
+    return live
 
 
 @dataclass(slots=True)
@@ -56,16 +68,10 @@ class ProgressWriter:
                 if recorder.version == tracked.written:
                     continue
                 tracked.written = recorder.version
-                live = {
-                    "steps": recorder.step_list(),
-                    "progress": recorder.progress,
-                    "logs": list(recorder.logs),
-                }
-                cap_fields(live, ("steps", "logs"), recorder.caps.run_bytes)
                 try:
                     await self.store.update(
                         run_id,
-                        live,
+                        live_fields(recorder),
                         from_states=_ACTIVE,
                         fence=tracked.fence,
                     )

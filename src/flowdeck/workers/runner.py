@@ -17,7 +17,7 @@ from flowdeck.runs.recorder import RunRecorder
 from flowdeck.runs.service import RunService
 from flowdeck.runs.states import UNFINISHED, RunState
 from flowdeck.runs.store import Fence, Increment
-from flowdeck.workers.progress import ProgressWriter
+from flowdeck.workers.progress import ProgressWriter, live_fields
 
 log = logging.getLogger("flowdeck.worker")
 
@@ -188,7 +188,7 @@ class RunWorker:
             user_id=run.user_id,
             components={vid: v.type_name for vid, v in graph.vertices.items()},
             on_waiting=lambda vid, _prompt, _kind: self._spawn(
-                self._mark_waiting(run.id, vid, fence)
+                self._mark_waiting(run.id, vid, fence, recorder)
             ),
             caps=self.caps,
         )
@@ -237,7 +237,12 @@ class RunWorker:
         )
         return state
 
-    async def _mark_waiting(self, run_id: str, vertex_id: str, fence: Fence) -> None:
+    async def _mark_waiting(
+        self, run_id: str, vertex_id: str, fence: Fence, recorder: RunRecorder
+    ) -> None:
+        # The record is brought up to date with the state: a run parked on a person is when
+        # someone opens its page, and no later event would make that page read it again.
+        changes = {"waiting_on": vertex_id, **live_fields(recorder)}
         # A pause or resume may land in between: try both until one holds (or the run ended).
         for _ in range(3):
             try:
@@ -245,14 +250,13 @@ class RunWorker:
                     run_id,
                     RunState.WAITING,
                     expect=[RunState.RUNNING],
-                    changes={"waiting_on": vertex_id},
+                    changes=changes,
                     fence=fence,
                 )
                 return
             except InvalidStateError:
                 pass
             # Paused: it stays paused, and its resume makes it WAITING for this step.
-            changes = {"waiting_on": vertex_id}
             if await self.service.store.update(
                 run_id, changes, from_states=[RunState.PAUSED], fence=fence
             ):

@@ -181,12 +181,7 @@ async def test_pause_and_resume(app: FastAPI, client: httpx.AsyncClient) -> None
 async def test_pause_a_run_while_a_step_waits_for_its_answer(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    flow_id = await add_flow(app, ASK)
-    job = (
-        await client.post(f"/api/v1/build/{flow_id}/flow", json={"inputs": {"input_value": "x"}})
-    ).json()
-    run_id = job["job_id"]
-    await _until(client, run_id, "waiting")
+    run_id = (await _waiting_build(app, client))["id"]
     paused = (await client.post(f"/api/v1/runs/{run_id}/pause")).json()
     assert (paused["state"], paused["waiting_on"]) == ("paused", "ask")
     early = await client.post(f"/api/v1/runs/{run_id}/answer", json={"value": "now?"})
@@ -198,6 +193,19 @@ async def test_pause_a_run_while_a_step_waits_for_its_answer(
     assert resp.status_code == 200, resp.text
     final = await _until(client, run_id, "completed")
     assert final["outputs"]["outputs"][0]["outputs"][0]["results"]["message"]["text"] == "go on"
+
+
+async def test_a_waiting_run_s_record_shows_its_steps_as_soon_as_it_waits(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    # The record's live fields are written a few times a second; a run parking on a person
+    # writes them with its state, so whoever opens it then (the console's run page, which
+    # no later event would make read it again) sees the step that waits.
+    record = await _waiting_build(app, client)
+    steps = {step["id"]: step for step in record["steps"]}
+    assert steps["ask"]["state"] == "waiting"
+    assert steps["ask"]["start"]
+    assert steps["in"]["state"] == "completed"
 
 
 async def test_webhook_runs_in_background(app: FastAPI, client: httpx.AsyncClient) -> None:
@@ -244,6 +252,15 @@ async def test_simplified_run_stream(app: FastAPI, client: httpx.AsyncClient, st
     assert chunks[-1]["event"] == "end"
     result = chunks[-1]["data"]["result"]["outputs"][0]["outputs"][0]
     assert result["outputs"]["message"]["message"] == "s"
+
+
+async def _waiting_build(app: FastAPI, client: httpx.AsyncClient) -> dict[str, Any]:
+    """The record of a build of ASK, read as soon as it says the run is waiting."""
+    flow_id = await add_flow(app, ASK)
+    job = (
+        await client.post(f"/api/v1/build/{flow_id}/flow", json={"inputs": {"input_value": "x"}})
+    ).json()
+    return await _until(client, job["job_id"], "waiting")
 
 
 async def _until(client: httpx.AsyncClient, run_id: str, state: str) -> dict[str, Any]:

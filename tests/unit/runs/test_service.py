@@ -157,14 +157,19 @@ async def test_a_step_that_starts_waiting_while_paused_waits_after_resume(
     service: RunService,
 ) -> None:
     from flowdeck.engine import Engine
+    from flowdeck.runs.recorder import RunRecorder
     from flowdeck.workers.runner import RunWorker
 
     worker = RunWorker(Engine(), service, graphs=None, name="w")  # type: ignore[arg-type]
     run = await new_run(service)
     await service.transition(run.id, RunState.RUNNING, changes={"worker": "w", "attempts": 1})
     await service.pause(run.id)
-    await worker._mark_waiting(run.id, "ask", ("w", 1))
+    recorder = RunRecorder(run.id, service.bus, flow_id=None, tenant_id=run.tenant_id, user_id=None)
+    recorder.emit("vertices_sorted", {"ids": ["ask"], "to_run": ["ask"]})
+    recorder.emit("build_start", {"id": "ask"})
+    await worker._mark_waiting(run.id, "ask", ("w", 1), recorder)
     paused = await service.get(run.id)
     assert (paused.state, paused.waiting_on) == ("paused", "ask")
+    assert [step["id"] for step in paused.steps] == ["ask"]  # the record caught up with it
     resumed = await service.resume(run.id)
     assert (resumed.state, resumed.waiting_on) == ("waiting", "ask")

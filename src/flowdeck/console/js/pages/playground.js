@@ -70,7 +70,10 @@ export async function render(main, { params: [flowId], signal }) {
           } else if (name === "state") {
             setState(data.state);
             if (data.state !== "waiting") askBox.replaceChildren();
+          } else if (name === "end") {
+            setState("completed"); // the terminal event says so itself, whatever came before
           } else if (name === "error") {
+            setState(data.status || "failed");
             bubble("system", `Error: ${data.error || data.text || data.message || "the run failed"}`);
           }
         },
