@@ -54,6 +54,13 @@ class ProgressWriter:
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._loop())
 
+    def live(self, run_id: str, fence: Fence) -> dict[str, Any]:
+        """The live fields of a run this attempt tracks, now; empty if it tracks none."""
+        tracked = self._runs.get(run_id)
+        if tracked is None or tracked.fence != fence:
+            return {}
+        return live_fields(tracked.recorder)
+
     def untrack(self, run_id: str, fence: Fence | None = None) -> None:
         """Stop writing a run's progress (only `fence`'s attempt's, if given)."""
         tracked = self._runs.get(run_id)

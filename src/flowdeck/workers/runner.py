@@ -17,7 +17,7 @@ from flowdeck.runs.recorder import RunRecorder
 from flowdeck.runs.service import RunService
 from flowdeck.runs.states import UNFINISHED, RunState
 from flowdeck.runs.store import Fence, Increment
-from flowdeck.workers.progress import ProgressWriter, live_fields
+from flowdeck.workers.progress import ProgressWriter
 
 log = logging.getLogger("flowdeck.worker")
 
@@ -188,7 +188,7 @@ class RunWorker:
             user_id=run.user_id,
             components={vid: v.type_name for vid, v in graph.vertices.items()},
             on_waiting=lambda vid, _prompt, _kind: self._spawn(
-                self._mark_waiting(run.id, vid, fence, recorder)
+                self._mark_waiting(run.id, vid, fence)
             ),
             caps=self.caps,
         )
@@ -237,12 +237,12 @@ class RunWorker:
         )
         return state
 
-    async def _mark_waiting(
-        self, run_id: str, vertex_id: str, fence: Fence, recorder: RunRecorder
-    ) -> None:
+    async def _mark_waiting(self, run_id: str, vertex_id: str, fence: Fence) -> None:
         # The record is brought up to date with the state: a run parked on a person is when
         # someone opens its page, and no later event would make that page read it again.
-        changes = {"waiting_on": vertex_id, **live_fields(recorder)}
+        # (The recorder is found through the progress writer: a callback holding it would
+        # make a reference cycle, and every run's record would wait for the collector.)
+        changes = {"waiting_on": vertex_id, **self.progress.live(run_id, fence)}
         # A pause or resume may land in between: try both until one holds (or the run ended).
         for _ in range(3):
             try:

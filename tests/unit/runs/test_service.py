@@ -167,9 +167,47 @@ async def test_a_step_that_starts_waiting_while_paused_waits_after_resume(
     recorder = RunRecorder(run.id, service.bus, flow_id=None, tenant_id=run.tenant_id, user_id=None)
     recorder.emit("vertices_sorted", {"ids": ["ask"], "to_run": ["ask"]})
     recorder.emit("build_start", {"id": "ask"})
-    await worker._mark_waiting(run.id, "ask", ("w", 1), recorder)
+    worker.progress.track(run.id, recorder, ("w", 1))
+    await worker._mark_waiting(run.id, "ask", ("w", 1))
+    worker.progress.untrack(run.id)
     paused = await service.get(run.id)
     assert (paused.state, paused.waiting_on) == ("paused", "ask")
     assert [step["id"] for step in paused.steps] == ["ask"]  # the record caught up with it
     resumed = await service.resume(run.id)
     assert (resumed.state, resumed.waiting_on) == ("waiting", "ask")
+
+
+async def test_a_finished_run_leaves_nothing_for_the_collector(service: RunService) -> None:
+    """A run's recorder, executor and steps go when the run ends, by reference counting: a
+    cycle among them would keep every run's record in memory until a full collection."""
+    import gc
+
+    from flowdeck.engine import Engine
+    from flowdeck.engine.executor import Executor
+    from flowdeck.runs.recorder import RunRecorder
+    from flowdeck.workers.runner import RunWorker
+
+    engine = Engine()
+    graph = engine.compile(
+        {
+            "nodes": [{"id": "in", "type": "ChatInput"}, {"id": "out", "type": "ChatOutput"}],
+            "edges": [{"from": "in.message", "to": "out.input_value"}],
+        }
+    )
+    worker = RunWorker(engine, service, graphs=None, name="w")  # type: ignore[arg-type]
+
+    def alive() -> int:
+        return sum(isinstance(o, RunRecorder | Executor) for o in gc.get_objects())
+
+    await worker.execute_id((await new_run(service)).id, graph)  # warm: caches, lazy imports
+    gc.collect()
+    gc.disable()
+    try:
+        before = alive()
+        for _ in range(3):
+            run = await new_run(service)
+            assert await worker.execute_id(run.id, graph) is RunState.COMPLETED
+        assert alive() == before
+    finally:
+        gc.enable()
+    await worker.progress.stop()
