@@ -195,9 +195,11 @@ async def test_a_finished_run_leaves_nothing_for_the_collector(service: RunServi
         }
     )
     worker = RunWorker(engine, service, graphs=None, name="w")  # type: ignore[arg-type]
+    # No progress pass during the test: one caught writing holds its run for a moment.
+    worker.progress.interval = 3600
 
-    def alive() -> int:
-        return sum(isinstance(o, RunRecorder | Executor) for o in gc.get_objects())
+    def alive() -> set[int]:
+        return {id(o) for o in gc.get_objects() if isinstance(o, RunRecorder | Executor)}
 
     await worker.execute_id((await new_run(service)).id, graph)  # warm: caches, lazy imports
     gc.collect()
@@ -207,7 +209,7 @@ async def test_a_finished_run_leaves_nothing_for_the_collector(service: RunServi
         for _ in range(3):
             run = await new_run(service)
             assert await worker.execute_id(run.id, graph) is RunState.COMPLETED
-        assert alive() == before
+        assert not alive() - before  # only this test's: others' may end meanwhile
     finally:
         gc.enable()
-    await worker.progress.stop()
+        await worker.progress.stop()
